@@ -108,7 +108,9 @@ export class Random {
    */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) {
-      throw new RangeError(`cannot draw an integer in [0, ${n}): n must be an integer in [1, 2^32]`);
+      throw new RangeError(
+        `cannot draw an integer in [0, ${n}): n must be an integer in [1, 2^32]`,
+      );
     }
     const limit = 2 ** 32 - (2 ** 32 % n);
     let v = this.uint32();
