@@ -5,8 +5,20 @@
  * All arrays are row-major. The three matrix-product forms are the three products of one
  * layer of backpropagation: θ·x (forward), δ·xᵀ (weight gradient) and θ̄ᵀ·δ (input gradient).
  *
+ * The products run in WebAssembly SIMD (`lib/wasm/gemm.wat`: packed panels, a 4×4 register tile
+ * of fused multiply-adds, blocked for the caches) when the runtime has it, and otherwise in
+ * register-blocked TypeScript loops. Operands are copied into the WebAssembly memory, which is
+ * kept and reused between calls; products below {@link SMALL_PRODUCT_FLOPS} stay in TypeScript,
+ * where the copies would cost more than they save. Every path has a fixed summation order, so
+ * the same inputs give bit-identical outputs on a given machine. `out` must not overlap `a` or
+ * `b`.
+ *
+ * Every kernel adds its operation count to {@link kernelCounters}.
+ *
  * @module
  */
+
+import { gemmWasmBytes } from "./wasm/gemm_wasm.ts";
 
 /** Sizes of a matrix product: the output is m×n and the inner size is k. */
 export interface ProductSizes {
@@ -21,6 +33,310 @@ export interface ProductSizes {
   /** Add the product into `out` instead of overwriting it. */
   accumulate?: boolean;
 }
+
+/**
+ * Operation counts reported by the kernels since the last {@link resetKernelCounters}:
+ * `productFlops` adds 2·m·n·k per matrix product, `elementwiseOps` one per floating-point
+ * multiply or add done by the elementwise kernels and reductions.
+ *
+ * @example
+ * ```ts
+ * import { kernelCounters, matmul, resetKernelCounters } from "@lib/kernels.ts";
+ * import assert from "node:assert/strict";
+ * resetKernelCounters();
+ * matmul(new Float64Array(6), new Float64Array(12), { out: new Float64Array(8), m: 2, k: 3, n: 4 });
+ * assert.equal(kernelCounters.productFlops, 2 * 2 * 3 * 4);
+ * ```
+ */
+export const kernelCounters: { productFlops: number; elementwiseOps: number } = {
+  productFlops: 0,
+  elementwiseOps: 0,
+};
+
+/**
+ * Sets both {@link kernelCounters} to zero.
+ *
+ * @example
+ * ```ts
+ * import { hadamard, kernelCounters, resetKernelCounters } from "@lib/kernels.ts";
+ * import assert from "node:assert/strict";
+ * const x = new Float64Array(3);
+ * hadamard(x, x, { out: x, n: 3 });
+ * resetKernelCounters();
+ * assert.deepEqual(kernelCounters, { productFlops: 0, elementwiseOps: 0 });
+ * ```
+ */
+export function resetKernelCounters(): void {
+  kernelCounters.productFlops = 0;
+  kernelCounters.elementwiseOps = 0;
+}
+
+/**
+ * Matrix products with fewer floating-point operations (2·m·n·k) than this run in TypeScript even
+ * when WebAssembly is available: below it, copying the operands costs more than SIMD saves.
+ */
+export const SMALL_PRODUCT_FLOPS = 1024;
+
+/**
+ * Which implementation the matrix products use: `"auto"` (the default) picks WebAssembly SIMD
+ * when available and the product is not small, `"wasm"` always uses WebAssembly, `"typescript"`
+ * always uses the TypeScript loops.
+ */
+export type KernelBackend = "auto" | "wasm" | "typescript";
+
+/**
+ * Chooses the implementation of the matrix products and returns the previous choice, so that a
+ * test or a bench can switch and restore.
+ *
+ * @throws {Error} when `"wasm"` is asked for and WebAssembly SIMD is unavailable
+ * @example
+ * ```ts
+ * import { matmul, useKernelBackend } from "@lib/kernels.ts";
+ * import assert from "node:assert/strict";
+ * const previous = useKernelBackend("typescript");
+ * try {
+ *   const out = new Float64Array(1);
+ *   matmul(Float64Array.of(1, 2), Float64Array.of(3, 4), { out, m: 1, k: 2, n: 1 });
+ *   assert.equal(out[0], 11);
+ * } finally {
+ *   useKernelBackend(previous);
+ * }
+ * ```
+ */
+export function useKernelBackend(backend: KernelBackend): KernelBackend {
+  if (backend !== "auto" && backend !== "wasm" && backend !== "typescript") {
+    throw new TypeError(`cannot use kernel backend ${JSON.stringify(backend)}: unknown name`);
+  }
+  if (backend === "wasm" && loadWasm() === null) {
+    throw new Error(
+      `cannot use the wasm kernel backend: WebAssembly SIMD with relaxed SIMD is unavailable (${wasmError})`,
+    );
+  }
+  const previous = kernelBackend;
+  kernelBackend = backend;
+  return previous;
+}
+
+/**
+ * Whether the WebAssembly SIMD products can run here (compiles the module on first call).
+ *
+ * @example
+ * ```ts
+ * import { wasmKernelsAvailable } from "@lib/kernels.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(typeof wasmKernelsAvailable(), "boolean");
+ * ```
+ */
+export function wasmKernelsAvailable(): boolean {
+  return loadWasm() !== null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly engine
+
+interface WasmGemm {
+  memory: WebAssembly.Memory;
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    ldc: number,
+    beta: number,
+    work: number,
+  ): void;
+}
+
+/** Bytes of packing workspace gemm.wat needs: 8·(MC·KC + KC·NC) + 128, rounded to 64. */
+const WORK_BYTES = 8 * (128 * 256 + 256 * 1024) + 128;
+/** First operand slot, in doubles (after the workspace at byte 0). */
+const OPERANDS = WORK_BYTES / 8;
+/** Largest memory we ask for: 4 GiB less a page, the wasm32 limit. */
+const MAX_BYTES = 65535 * 65536;
+
+let kernelBackend: KernelBackend = "auto";
+let wasm: WasmGemm | null | undefined;
+let wasmError = "";
+let heap: Float64Array = new Float64Array(0);
+
+function loadWasm(): WasmGemm | null {
+  if (wasm !== undefined) return wasm;
+  try {
+    const bytes = gemmWasmBytes();
+    if (!WebAssembly.validate(bytes)) throw new Error("the module does not validate");
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    const engine = instance.exports as unknown as WasmGemm;
+    const pages = Math.ceil((WORK_BYTES + 64 * 1024) / 65536);
+    engine.memory.grow(pages - engine.memory.buffer.byteLength / 65536);
+    heap = new Float64Array(engine.memory.buffer);
+    wasm = engine;
+  } catch (error) {
+    wasmError = error instanceof Error ? error.message : String(error);
+    wasm = null;
+  }
+  return wasm;
+}
+
+/** Makes the wasm memory hold `doubles` doubles; false when that is beyond wasm32's reach. */
+function reserve(engine: WasmGemm, doubles: number): boolean {
+  const bytes = doubles * 8;
+  const have = engine.memory.buffer.byteLength;
+  if (bytes > have) {
+    if (bytes > MAX_BYTES) return false;
+    // grow by at least half of what we have, to keep the number of grows logarithmic
+    const want = Math.min(MAX_BYTES, Math.max(bytes, have + (have >> 1)));
+    try {
+      engine.memory.grow(Math.ceil((want - have) / 65536));
+    } catch {
+      return false;
+    }
+  }
+  if (heap.buffer !== engine.memory.buffer) heap = new Float64Array(engine.memory.buffer);
+  return true;
+}
+
+/** Rounds a double index up to a 64-byte boundary. */
+function align8(i: number): number {
+  return (i + 7) & ~7;
+}
+
+/**
+ * C = op(A)·op(B) in WebAssembly, where op(A)(i, p) = a[i·ars + p·acs] and
+ * op(B)(p, j) = b[p·brs + j·bcs]; `la` and `lb` are the lengths of a and b actually read.
+ * Returns false (having done nothing) when the operands do not fit the wasm memory. k ≥ 1.
+ */
+function wasmProduct(
+  engine: WasmGemm,
+  a: Float64Array,
+  la: number,
+  b: Float64Array,
+  lb: number,
+  out: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  ars: number,
+  acs: number,
+  brs: number,
+  bcs: number,
+  accumulate: boolean,
+): boolean {
+  const mn = m * n;
+  const offA = OPERANDS, offB = align8(offA + la), offC = align8(offB + lb);
+  if (!reserve(engine, offC + mn)) return false;
+  const h = heap;
+  h.set(la === a.length ? a : a.subarray(0, la), offA);
+  h.set(lb === b.length ? b : b.subarray(0, lb), offB);
+  if (accumulate) h.set(mn === out.length ? out : out.subarray(0, mn), offC);
+  engine.gemm(m, n, k, offA * 8, ars, acs, offB * 8, brs, bcs, offC * 8, n, accumulate ? 1 : 0, 0);
+  out.set(h.subarray(offC, offC + mn));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript engine
+
+/**
+ * C = op(A)·op(B) (or C + op(A)·op(B)) with the strides of {@link wasmProduct}: 2×4 register
+ * tiles with one sequential sum per output entry, then the edges one entry at a time.
+ */
+function tsProduct(
+  a: Float64Array,
+  b: Float64Array,
+  out: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  ars: number,
+  acs: number,
+  brs: number,
+  bcs: number,
+  accumulate: boolean,
+): void {
+  const m2 = m - (m & 1), n4 = n - (n & 3);
+  for (let i = 0; i < m2; i += 2) {
+    const ci = i * n;
+    for (let j = 0; j < n4; j += 4) {
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let ia = i * ars, ib = j * bcs;
+      for (let p = 0; p < k; p++) {
+        const a0 = a[ia], a1 = a[ia + ars];
+        const b0 = b[ib], b1 = b[ib + bcs], b2 = b[ib + 2 * bcs], b3 = b[ib + 3 * bcs];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s02 += a0 * b2;
+        s03 += a0 * b3;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s12 += a1 * b2;
+        s13 += a1 * b3;
+        ia += acs;
+        ib += brs;
+      }
+      const c0 = ci + j, c1 = c0 + n;
+      if (accumulate) {
+        out[c0] += s00;
+        out[c0 + 1] += s01;
+        out[c0 + 2] += s02;
+        out[c0 + 3] += s03;
+        out[c1] += s10;
+        out[c1 + 1] += s11;
+        out[c1 + 2] += s12;
+        out[c1 + 3] += s13;
+      } else {
+        out[c0] = s00;
+        out[c0 + 1] = s01;
+        out[c0 + 2] = s02;
+        out[c0 + 3] = s03;
+        out[c1] = s10;
+        out[c1 + 1] = s11;
+        out[c1 + 2] = s12;
+        out[c1 + 3] = s13;
+      }
+    }
+  }
+  // the last row when m is odd (columns < n4), then the last n mod 4 columns of every row
+  if (m2 < m) {
+    for (let j = 0; j < n4; j++) tsEntry(a, b, out, m2, j, k, n, ars, acs, brs, bcs, accumulate);
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = n4; j < n; j++) tsEntry(a, b, out, i, j, k, n, ars, acs, brs, bcs, accumulate);
+  }
+}
+
+function tsEntry(
+  a: Float64Array,
+  b: Float64Array,
+  out: Float64Array,
+  i: number,
+  j: number,
+  k: number,
+  n: number,
+  ars: number,
+  acs: number,
+  brs: number,
+  bcs: number,
+  accumulate: boolean,
+): void {
+  let s = 0;
+  let ia = i * ars, ib = j * bcs;
+  for (let p = 0; p < k; p++) {
+    s += a[ia] * b[ib];
+    ia += acs;
+    ib += brs;
+  }
+  const c = i * n + j;
+  out[c] = accumulate ? out[c] + s : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three product forms
 
 function checkSizes(
   what: string,
@@ -37,9 +353,48 @@ function checkSizes(
   }
 }
 
+/** Dispatches one checked product to WebAssembly or TypeScript. */
+function product(
+  a: Float64Array,
+  la: number,
+  b: Float64Array,
+  lb: number,
+  out: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  ars: number,
+  acs: number,
+  brs: number,
+  bcs: number,
+  accumulate: boolean,
+): void {
+  const flops = 2 * m * n * k;
+  kernelCounters.productFlops += flops;
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if (!accumulate) out.fill(0, 0, m * n);
+    return;
+  }
+  if (
+    kernelBackend === "typescript" || (kernelBackend === "auto" && flops < SMALL_PRODUCT_FLOPS)
+  ) {
+    tsProduct(a, b, out, m, k, n, ars, acs, brs, bcs, accumulate);
+    return;
+  }
+  const engine = wasm === undefined ? loadWasm() : wasm;
+  if (
+    engine === null ||
+    !wasmProduct(engine, a, la, b, lb, out, m, k, n, ars, acs, brs, bcs, accumulate)
+  ) {
+    tsProduct(a, b, out, m, k, n, ars, acs, brs, bcs, accumulate);
+  }
+}
+
 /**
- * C = A·B with A m×k and B k×n (row-major). Loop order i-p-j keeps the inner loop contiguous.
+ * C = A·B with A m×k and B k×n (row-major).
  *
+ * @throws {RangeError} when an array is shorter than its size implies
  * @example
  * ```ts
  * import { matmul } from "@lib/kernels.ts";
@@ -52,22 +407,14 @@ function checkSizes(
 export function matmul(a: Float64Array, b: Float64Array, sizes: ProductSizes): void {
   const { out, m, k, n } = sizes;
   checkSizes("A·B", a, b, sizes, [m * k, k * n]);
-  if (!sizes.accumulate) out.fill(0, 0, m * n);
-  for (let i = 0; i < m; i++) {
-    const ci = i * n;
-    for (let p = 0; p < k; p++) {
-      const aip = a[i * k + p];
-      if (aip === 0) continue;
-      const bp = p * n;
-      for (let j = 0; j < n; j++) out[ci + j] += aip * b[bp + j];
-    }
-  }
+  product(a, m * k, b, k * n, out, m, k, n, k, 1, n, 1, sizes.accumulate === true);
 }
 
 /**
  * C = Aᵀ·B where A is stored k×lda (its first m columns are used, lda ≥ m) and B is k×n.
  * With lda = m + 1 this multiplies by θ̄ᵀ, θ without its last (bias) column, without a copy.
  *
+ * @throws {RangeError} when lda < m or an array is shorter than its size implies
  * @example
  * ```ts
  * import { matmulTransposeA } from "@lib/kernels.ts";
@@ -86,22 +433,15 @@ export function matmulTransposeA(
   const { out, m, k, n } = sizes;
   const lda = sizes.lda ?? m;
   if (lda < m) throw new RangeError(`cannot compute Aᵀ·B: lda ${lda} is below m ${m}`);
-  checkSizes("Aᵀ·B", a, b, sizes, [k === 0 ? 0 : (k - 1) * lda + m, k * n]);
-  if (!sizes.accumulate) out.fill(0, 0, m * n);
-  for (let p = 0; p < k; p++) {
-    const ap = p * lda, bp = p * n;
-    for (let i = 0; i < m; i++) {
-      const api = a[ap + i];
-      if (api === 0) continue;
-      const ci = i * n;
-      for (let j = 0; j < n; j++) out[ci + j] += api * b[bp + j];
-    }
-  }
+  const la = k === 0 ? 0 : (k - 1) * lda + m;
+  checkSizes("Aᵀ·B", a, b, sizes, [la, k * n]);
+  product(a, la, b, k * n, out, m, k, n, 1, lda, n, 1, sizes.accumulate === true);
 }
 
 /**
  * C = A·Bᵀ with A m×k and B n×k: each output entry is a dot product of two contiguous rows.
  *
+ * @throws {RangeError} when an array is shorter than its size implies
  * @example
  * ```ts
  * import { matmulTransposeB } from "@lib/kernels.ts";
@@ -114,16 +454,7 @@ export function matmulTransposeA(
 export function matmulTransposeB(a: Float64Array, b: Float64Array, sizes: ProductSizes): void {
   const { out, m, k, n } = sizes;
   checkSizes("A·Bᵀ", a, b, sizes, [m * k, n * k]);
-  const acc = sizes.accumulate === true;
-  for (let i = 0; i < m; i++) {
-    const ai = i * k;
-    for (let j = 0; j < n; j++) {
-      const bj = j * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
-      out[i * n + j] = acc ? out[i * n + j] + s : s;
-    }
-  }
+  product(a, m * k, b, n * k, out, m, k, n, k, 1, 1, k, sizes.accumulate === true);
 }
 
 /**
@@ -144,6 +475,7 @@ export function hadamard(
   { out, n }: { out: Float64Array; n: number },
 ): void {
   for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+  kernelCounters.elementwiseOps += n;
 }
 
 /**
@@ -164,6 +496,7 @@ export function axpy(
   { out, n }: { out: Float64Array; n: number },
 ): void {
   for (let i = 0; i < n; i++) out[i] += alpha * x[i];
+  kernelCounters.elementwiseOps += 2 * n;
 }
 
 /**
@@ -187,6 +520,7 @@ export function columnSquaredNorms(
     const r = i * cols;
     for (let j = 0; j < cols; j++) out[j] += x[r + j] * x[r + j];
   }
+  kernelCounters.elementwiseOps += 2 * rows * cols;
 }
 
 /**
@@ -209,6 +543,7 @@ export function scaleColumns(
     const r = i * cols;
     for (let j = 0; j < cols; j++) x[r + j] *= scale[j];
   }
+  kernelCounters.elementwiseOps += rows * cols;
 }
 
 /**
@@ -233,4 +568,5 @@ export function rowSums(
     for (let j = 0; j < cols; j++) s += x[r + j];
     out[i] = s;
   }
+  kernelCounters.elementwiseOps += rows * cols;
 }
