@@ -37,3 +37,4 @@ export * from "./autograd.ts";
 export * from "./ops.ts";
 export * from "./mlp_graph.ts";
 export * from "./gradcheck.ts";
+export * from "./assert_close.ts";

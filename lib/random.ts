@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Matrix } from "./matrix.ts";
 
 /** A 32-bit SplitMix step: a well-mixed 32-bit value from a counter. */
 function splitmix32(state: number): number {
@@ -51,6 +52,36 @@ export class Random {
     this.#s2 = c = splitmix32(c);
     this.#s3 = splitmix32(c);
     if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1;
+  }
+
+  /**
+   * A generator started from a raw xoshiro128** state of four 32-bit words (not all zero),
+   * for checking against the reference implementation.
+   *
+   * @throws {RangeError} for a state that is not four 32-bit words, or all zero
+   * @example
+   * ```ts
+   * import { Random } from "@lib/random.ts";
+   * import assert from "node:assert/strict";
+   * assert.equal(Random.fromState([1, 2, 3, 4]).uint32(), 11520);
+   * ```
+   */
+  static fromState(state: ArrayLike<number>): Random {
+    const ok = state.length === 4 &&
+      Array.from(state).every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32);
+    if (!ok || Array.from(state).every((w) => w === 0)) {
+      throw new RangeError(
+        `cannot start the generator from [${
+          Array.from(state)
+        }]: expected four 32-bit words, not all zero`,
+      );
+    }
+    const r = new Random(0);
+    r.#s0 = state[0] | 0;
+    r.#s1 = state[1] | 0;
+    r.#s2 = state[2] | 0;
+    r.#s3 = state[3] | 0;
+    return r;
   }
 
   /**
@@ -142,6 +173,24 @@ export class Random {
     const radius = Math.sqrt(-2 * Math.log(u)), angle = 2 * Math.PI * this.float();
     this.#spareNormal = radius * Math.sin(angle);
     return radius * Math.cos(angle);
+  }
+
+  /**
+   * A rows×cols matrix of independent standard normal draws, filled row by row.
+   *
+   * @example
+   * ```ts
+   * import { Random } from "@lib/random.ts";
+   * import assert from "node:assert/strict";
+   * const m = new Random(1).normalMatrix(2, 3);
+   * assert.equal(m.shape, "2x3");
+   * assert.deepEqual(m.data, new Random(1).normalMatrix(2, 3).data);
+   * ```
+   */
+  normalMatrix(rows: number, cols: number): Matrix {
+    const m = new Matrix(rows, cols);
+    for (let k = 0; k < m.data.length; k++) m.data[k] = this.normal();
+    return m;
   }
 
   /**
