@@ -1,0 +1,275 @@
+/**
+ * Re-executes the notebooks through the real Deno Jupyter kernel (`deno task notebooks`).
+ *
+ *     deno task notebooks                 execute every notebooks/*.ipynb in place
+ *     deno task notebooks --check         execute into a scratch folder and fail when the result
+ *                                         differs from the committed notebook
+ *     deno task notebooks [--check] PATH… only these notebooks
+ *
+ * Execution is `NO_COLOR=1 jupyter nbconvert --to notebook --execute
+ * --ExecutePreprocessor.kernel_name=deno --ExecutePreprocessor.record_timing=False`, with the
+ * project-local kernelspec of `tools/kernelspec.ts` on JUPYTER_PATH. Outputs of cells tagged
+ * `timing` (cell metadata `tags`) are not compared. Prints `ok <name>` or `FAIL <name>: reason`
+ * per notebook, then a summary; exits 1 when any failed.
+ *
+ * @module
+ */
+
+import { basename, join, resolve } from "node:path";
+import { isDeepStrictEqual, parseArgs } from "node:util";
+import { repoRoot } from "../lib/io.ts";
+import { ensureKernelspec } from "./kernelspec.ts";
+
+/** Cells with this tag in `metadata.tags` may change their outputs between runs. */
+export const TIMING_TAG = "timing";
+
+const APT_PACKAGES = "jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel";
+
+/** The parts of a notebook this tool looks at. */
+export interface Notebook {
+  cells: Cell[];
+  metadata?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** One notebook cell. */
+export interface Cell {
+  cell_type: string;
+  source: string | string[];
+  metadata?: { tags?: string[]; [key: string]: unknown };
+  outputs?: unknown[];
+  execution_count?: number | null;
+  id?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A copy of the notebook in which cells tagged `timing` have no outputs and no execution count,
+ * so that two runs can be compared.
+ *
+ * @example
+ * ```ts
+ * import { withoutTimingOutputs } from "../tools/notebooks.ts";
+ * import assert from "node:assert/strict";
+ * const nb = {
+ *   cells: [{ cell_type: "code", source: "t", metadata: { tags: ["timing"] }, outputs: [1] }],
+ * };
+ * assert.deepEqual(withoutTimingOutputs(nb).cells[0].outputs, []);
+ * assert.deepEqual(nb.cells[0].outputs, [1]);
+ * ```
+ */
+export function withoutTimingOutputs(notebook: Notebook): Notebook {
+  const copy = structuredClone(notebook);
+  for (const cell of copy.cells) {
+    if (cell.metadata?.tags?.includes(TIMING_TAG)) {
+      if ("outputs" in cell) cell.outputs = [];
+      if ("execution_count" in cell) cell.execution_count = null;
+    }
+  }
+  return copy;
+}
+
+function sourceText(cell: Cell): string {
+  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+}
+
+function describeCell(cell: Cell, index: number): string {
+  const first = sourceText(cell).split("\n").find((line) => line.trim() !== "") ?? "";
+  const shown = first.length > 60 ? `${first.slice(0, 57)}...` : first;
+  return `cell ${index + 1}${cell.id ? ` (id ${cell.id})` : ""} \`${shown.trim()}\``;
+}
+
+/**
+ * Compares a committed notebook with a fresh execution of it, ignoring the outputs of cells
+ * tagged `timing`. Returns undefined when they agree, else a sentence naming the first
+ * differing cell and what differs in it.
+ *
+ * @example
+ * ```ts
+ * import { notebookDifference } from "../tools/notebooks.ts";
+ * import assert from "node:assert/strict";
+ * const cell = (outputs: unknown[]) => ({ cell_type: "code", source: "1 + 1", outputs, id: "a" });
+ * assert.equal(notebookDifference({ cells: [cell([2])] }, { cells: [cell([2])] }), undefined);
+ * assert.equal(
+ *   notebookDifference({ cells: [cell([2])] }, { cells: [cell([3])] }),
+ *   "cell 1 (id a) `1 + 1` differs in outputs",
+ * );
+ * ```
+ */
+export function notebookDifference(committed: Notebook, executed: Notebook): string | undefined {
+  const a = withoutTimingOutputs(committed);
+  const b = withoutTimingOutputs(executed);
+  if (isDeepStrictEqual(a, b)) return undefined;
+  if (a.cells.length !== b.cells.length) {
+    return `cell count differs: ${a.cells.length} committed, ${b.cells.length} executed`;
+  }
+  for (let i = 0; i < a.cells.length; i++) {
+    const [x, y] = [a.cells[i], b.cells[i]];
+    if (isDeepStrictEqual(x, y)) continue;
+    const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+    const parts = keys.filter((key) => !isDeepStrictEqual(x[key], y[key]));
+    return `${describeCell(x, i)} differs in ${parts.join(", ")}`;
+  }
+  return "notebook metadata or format differs";
+}
+
+/** The last lines of nbconvert's stderr that say what went wrong. */
+function failureReason(stderr: string): string {
+  const lines = stderr.split("\n").map((line) => line.trimEnd()).filter((line) =>
+    line !== "" && !line.startsWith("[NbConvertApp]") &&
+    !line.includes('"deno jupyter" is unstable')
+  );
+  const errorLine = lines.findLast((line) => /Error|error:/.test(line));
+  return errorLine?.trim() ?? lines.at(-1)?.trim() ?? "nbconvert failed";
+}
+
+interface RunResult {
+  ok: boolean;
+  reason?: string;
+  stderr?: string;
+}
+
+async function nbconvert(
+  notebook: string,
+  env: Record<string, string>,
+  output: { inplace: true } | { dir: string },
+  timeout: number,
+): Promise<RunResult> {
+  const args = [
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--execute",
+    "--ExecutePreprocessor.kernel_name=deno",
+    "--ExecutePreprocessor.record_timing=False",
+    `--ExecutePreprocessor.timeout=${timeout}`,
+    ...("inplace" in output
+      ? ["--inplace"]
+      : ["--output-dir", output.dir, "--output", basename(notebook)]),
+    notebook,
+  ];
+  const result = await new Deno.Command("jupyter", { args, env, stdout: "piped", stderr: "piped" })
+    .output();
+  const stderr = new TextDecoder().decode(result.stderr);
+  return result.success ? { ok: true } : { ok: false, reason: failureReason(stderr), stderr };
+}
+
+async function jupyterAvailable(env: Record<string, string>): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("jupyter", {
+      args: ["nbconvert", "--version"],
+      env,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/** The notebooks under `<root>/notebooks/`, sorted by name. */
+function listNotebooks(root: string): string[] {
+  const dir = join(root, "notebooks");
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((entry) => entry.isFile && entry.name.endsWith(".ipynb"))
+      .map((entry) => join(dir, entry.name))
+      .sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+/**
+ * Executes the notebooks (in place, or into a scratch folder and compared with `check`) and
+ * prints one line per notebook. Returns the numbers that passed and failed.
+ */
+export async function runNotebooks(
+  paths: string[],
+  options: { check?: boolean; timeout?: number; root?: string } = {},
+): Promise<{ passed: number; failed: number }> {
+  const root = options.root ?? repoRoot();
+  const notebooks = paths.length > 0 ? paths.map((path) => resolve(path)) : listNotebooks(root);
+  let passed = 0;
+  let failed = 0;
+  if (notebooks.length === 0) {
+    console.log("no notebooks in notebooks/");
+    return { passed, failed };
+  }
+  const jupyterPath = await ensureKernelspec({ root });
+  const inherited = Deno.env.get("JUPYTER_PATH");
+  const env = {
+    NO_COLOR: "1",
+    PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    JUPYTER_PATH: inherited?.split(":").includes(jupyterPath)
+      ? inherited
+      : [jupyterPath, ...(inherited ? [inherited] : [])].join(":"),
+  };
+  if (!await jupyterAvailable(env)) {
+    throw new Error(
+      `cannot run notebooks: \`jupyter nbconvert\` is not available; install it with \`apt-get install ${APT_PACKAGES}\``,
+    );
+  }
+  const scratch = options.check ? await Deno.makeTempDir({ prefix: "sgdlab_notebooks_" }) : "";
+  try {
+    for (const notebook of notebooks) {
+      const name = basename(notebook);
+      const timeout = options.timeout ?? 600;
+      const run = options.check
+        ? await nbconvert(notebook, env, { dir: scratch }, timeout)
+        : await nbconvert(notebook, env, { inplace: true }, timeout);
+      let reason = run.reason;
+      if (run.ok && options.check) {
+        const committed = JSON.parse(await Deno.readTextFile(notebook)) as Notebook;
+        const executed = JSON.parse(await Deno.readTextFile(join(scratch, name))) as Notebook;
+        const difference = notebookDifference(committed, executed);
+        if (difference !== undefined) reason = `differs after re-execution: ${difference}`;
+      }
+      if (reason === undefined) {
+        passed++;
+        console.log(`ok ${name}`);
+      } else {
+        failed++;
+        console.log(`FAIL ${name}: ${reason}`);
+        if (run.stderr) console.error(failureDetail(run.stderr));
+      }
+    }
+  } finally {
+    if (scratch) await Deno.remove(scratch, { recursive: true });
+  }
+  return { passed, failed };
+}
+
+/** nbclient's account of the failing cell (its source and traceback), without Python's stack. */
+function failureDetail(stderr: string): string {
+  const lines = stderr.trimEnd().split("\n");
+  const start = lines.findIndex((line) => line.includes("An error occurred while executing"));
+  const shown = start >= 0 ? lines.slice(start) : lines.slice(-20);
+  return shown.map((line) => `    ${line}`).join("\n");
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    options: {
+      check: { type: "boolean", default: false },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    console.log("usage: deno task notebooks [--check] [--timeout SECONDS] [NOTEBOOK.ipynb ...]");
+    Deno.exit(0);
+  }
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && !(timeout > 0)) {
+    console.error(`cannot run notebooks: --timeout must be a positive number of seconds`);
+    Deno.exit(2);
+  }
+  const { passed, failed } = await runNotebooks(positionals, { check: values.check, timeout });
+  console.log(`notebooks: ${passed} ok, ${failed} failed`);
+  if (failed > 0) Deno.exit(1);
+}
