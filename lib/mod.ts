@@ -38,3 +38,4 @@ export * from "./ops.ts";
 export * from "./mlp_graph.ts";
 export * from "./gradcheck.ts";
 export * from "./assert_close.ts";
+export * from "./printed_backprop.ts";
