@@ -242,9 +242,13 @@ function wasmProduct(
 // ---------------------------------------------------------------------------------------------
 // TypeScript engine
 
+/** Scratch for a k×4 panel of op(B) in {@link tsProduct}; grows with k and is reused. */
+let tsPanel = new Float64Array(4 * 256);
+
 /**
  * C = op(A)·op(B) (or C + op(A)·op(B)) with the strides of {@link wasmProduct}: 2×4 register
- * tiles with one sequential sum per output entry, then the edges one entry at a time.
+ * tiles over a contiguous copy of four columns of op(B), one sequential sum per output entry,
+ * then the edges one entry at a time.
  */
 function tsProduct(
   a: Float64Array,
@@ -260,14 +264,22 @@ function tsProduct(
   accumulate: boolean,
 ): void {
   const m2 = m - (m & 1), n4 = n - (n & 3);
-  for (let i = 0; i < m2; i += 2) {
-    const ci = i * n;
-    for (let j = 0; j < n4; j += 4) {
+  if (tsPanel.length < 4 * k) tsPanel = new Float64Array(4 * k);
+  const panel = tsPanel;
+  for (let j = 0; j < n4; j += 4) {
+    // copy columns j..j+3 of op(B) into a contiguous k×4 panel, reused by every row pair
+    for (let p = 0, ib = j * bcs, q = 0; p < k; p++, ib += brs, q += 4) {
+      panel[q] = b[ib];
+      panel[q + 1] = b[ib + bcs];
+      panel[q + 2] = b[ib + 2 * bcs];
+      panel[q + 3] = b[ib + 3 * bcs];
+    }
+    for (let i = 0; i < m2; i += 2) {
       let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let ia = i * ars, ib = j * bcs;
-      for (let p = 0; p < k; p++) {
+      let ia = i * ars;
+      for (let q = 0; q < 4 * k; q += 4) {
         const a0 = a[ia], a1 = a[ia + ars];
-        const b0 = b[ib], b1 = b[ib + bcs], b2 = b[ib + 2 * bcs], b3 = b[ib + 3 * bcs];
+        const b0 = panel[q], b1 = panel[q + 1], b2 = panel[q + 2], b3 = panel[q + 3];
         s00 += a0 * b0;
         s01 += a0 * b1;
         s02 += a0 * b2;
@@ -277,9 +289,8 @@ function tsProduct(
         s12 += a1 * b2;
         s13 += a1 * b3;
         ia += acs;
-        ib += brs;
       }
-      const c0 = ci + j, c1 = c0 + n;
+      const c0 = i * n + j, c1 = c0 + n;
       if (accumulate) {
         out[c0] += s00;
         out[c0 + 1] += s01;
