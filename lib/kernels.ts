@@ -10,8 +10,9 @@
  * register-blocked TypeScript loops. Operands are copied into the WebAssembly memory, which is
  * kept and reused between calls; products below {@link SMALL_PRODUCT_FLOPS} stay in TypeScript,
  * where the copies would cost more than they save. Every path has a fixed summation order, so
- * the same inputs give bit-identical outputs on a given machine. `out` must not overlap `a` or
- * `b`.
+ * the same inputs give bit-identical outputs on a given machine, and the three forms give
+ * bit-identical results on equivalent (transposed) operands. Products propagate NaN and ±∞ as
+ * IEEE arithmetic does (0·∞ is NaN: no term is skipped). `out` must not overlap `a` or `b`.
  *
  * Every kernel adds its operation count to {@link kernelCounters}.
  *

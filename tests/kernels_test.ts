@@ -224,6 +224,26 @@ function withResult(backend: KernelBackend, body: () => Float64Array): Float64Ar
   return result;
 }
 
+Deno.test("the three forms give bit-identical results on equivalent (transposed) operands", () => {
+  for (const backend of BACKENDS) {
+    withBackend(backend, () => {
+      for (const [m, k, n] of [[1, 1, 1], [3, 7, 33], [33, 257, 7], [5, 300, 1030]]) {
+        const a = filled(m * k, 5), b = filled(k * n, 6);
+        const at = new Float64Array(k * m), bt = new Float64Array(n * k);
+        for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) at[p * m + i] = a[i * k + p];
+        for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bt[j * k + p] = b[p * n + j];
+        const nn = new Float64Array(m * n), tn = new Float64Array(m * n);
+        const nt = new Float64Array(m * n);
+        matmul(a, b, { out: nn, m, k, n });
+        matmulTransposeA(at, b, { out: tn, m, k, n });
+        matmulTransposeB(a, bt, { out: nt, m, k, n });
+        assert.deepEqual(tn, nn, `${backend} Aᵀ·B m=${m} k=${k} n=${n}`);
+        assert.deepEqual(nt, nn, `${backend} A·Bᵀ m=${m} k=${k} n=${n}`);
+      }
+    });
+  }
+});
+
 Deno.test("wasm results are bit-identical under V8's baseline (Liftoff) and optimizing (TurboFan) compilers", async () => {
   if (!wasmKernelsAvailable()) return;
   const url = new URL("../lib/kernels.ts", import.meta.url).href;

@@ -20,7 +20,7 @@ export const GEMM_MODULE_URL: URL = new URL("../lib/wasm/gemm_wasm.ts", import.m
  *
  * @example
  * ```ts
- * import { assembleWat } from "./tools/build_wasm.ts";
+ * import { assembleWat } from "./build_wasm.ts";
  * import assert from "node:assert/strict";
  * const bytes = await assembleWat('(module (func (export "f") (result i32) i32.const 7))');
  * const { instance } = await WebAssembly.instantiate(bytes);
@@ -46,7 +46,7 @@ export async function assembleWat(
  *
  * @example
  * ```ts
- * import { generatedModule } from "./tools/build_wasm.ts";
+ * import { generatedModule } from "./build_wasm.ts";
  * import assert from "node:assert/strict";
  * assert.match(generatedModule(Uint8Array.of(0, 97, 115, 109)), /"AGFzbQ=="/);
  * ```
@@ -68,7 +68,16 @@ const BASE64 = [
 ${chunks.map((c) => `  "${c}",`).join("\n")}
 ].join("");
 
-/** The WebAssembly binary assembled from \`${source}\`; a fresh copy on each call. */
+/**
+ * The WebAssembly binary assembled from \`${source}\`; a fresh copy on each call.
+ *
+ * @example
+ * \`\`\`ts
+ * import { gemmWasmBytes } from "@lib/wasm/gemm_wasm.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Array.from(gemmWasmBytes().subarray(0, 4)), [0, 97, 115, 109]); // "\\0asm"
+ * \`\`\`
+ */
 export function gemmWasmBytes(): Uint8Array<ArrayBuffer> {
   const text = atob(BASE64);
   const bytes = new Uint8Array(text.length);
@@ -78,7 +87,16 @@ export function gemmWasmBytes(): Uint8Array<ArrayBuffer> {
 `;
 }
 
-/** Reads the .wat source, assembles it and returns the generated module text. */
+/**
+ * Reads the .wat source, assembles it and returns the generated module text.
+ *
+ * @example
+ * ```ts
+ * import { buildGemmModule } from "./build_wasm.ts";
+ * import assert from "node:assert/strict";
+ * assert.match(await buildGemmModule(), /export function gemmWasmBytes/);
+ * ```
+ */
 export async function buildGemmModule(): Promise<string> {
   const text = await Deno.readTextFile(GEMM_WAT_URL);
   return generatedModule(await assembleWat(text, "gemm.wat"));

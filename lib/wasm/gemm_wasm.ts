@@ -34,7 +34,16 @@ const BASE64 = [
   "gAJqIQ4MAAsLIA1BgAhqIQ0MAAsLCw==",
 ].join("");
 
-/** The WebAssembly binary assembled from `lib/wasm/gemm.wat`; a fresh copy on each call. */
+/**
+ * The WebAssembly binary assembled from `lib/wasm/gemm.wat`; a fresh copy on each call.
+ *
+ * @example
+ * ```ts
+ * import { gemmWasmBytes } from "@lib/wasm/gemm_wasm.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Array.from(gemmWasmBytes().subarray(0, 4)), [0, 97, 115, 109]); // "\0asm"
+ * ```
+ */
 export function gemmWasmBytes(): Uint8Array<ArrayBuffer> {
   const text = atob(BASE64);
   const bytes = new Uint8Array(text.length);
