@@ -39,3 +39,8 @@ export * from "./mlp_graph.ts";
 export * from "./gradcheck.ts";
 export * from "./assert_close.ts";
 export * from "./printed_backprop.ts";
+export * from "./table.ts";
+export * from "./plot.ts";
+export * from "./io.ts";
+export * from "./datasets.ts";
+export * as kernels from "./kernels.ts";
