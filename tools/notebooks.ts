@@ -79,6 +79,23 @@ function describeCell(cell: Cell, index: number): string {
   return `cell ${index + 1}${cell.id ? ` (id ${cell.id})` : ""} \`${shown.trim()}\``;
 }
 
+function describeOutput(output: unknown): string {
+  if (output === undefined) return "nothing";
+  const o = output as { output_type?: string; text?: unknown; data?: Record<string, unknown> };
+  const text = o.text ?? o.data?.["text/plain"] ?? Object.keys(o.data ?? {}).join(" ");
+  const flat = Array.isArray(text) ? text.join("") : String(text);
+  const short = flat.length > 50 ? `${flat.slice(0, 47)}...` : flat;
+  return `${o.output_type} ${JSON.stringify(short)}`;
+}
+
+/** Where two cells' outputs first part ways, e.g. `output 1: committed nothing, executed …`. */
+function outputDifference(committed: Cell, executed: Cell): string {
+  const [a, b] = [committed.outputs ?? [], executed.outputs ?? []];
+  let k = 0;
+  while (k < Math.max(a.length, b.length) && isDeepStrictEqual(a[k], b[k])) k++;
+  return `output ${k + 1} is ${describeOutput(a[k])} committed, ${describeOutput(b[k])} executed`;
+}
+
 /**
  * Compares a committed notebook with a fresh execution of it, ignoring the outputs of cells
  * tagged `timing`. Returns undefined when they agree, else a sentence naming the first
@@ -88,11 +105,13 @@ function describeCell(cell: Cell, index: number): string {
  * ```ts
  * import { notebookDifference } from "../tools/notebooks.ts";
  * import assert from "node:assert/strict";
- * const cell = (outputs: unknown[]) => ({ cell_type: "code", source: "1 + 1", outputs, id: "a" });
- * assert.equal(notebookDifference({ cells: [cell([2])] }, { cells: [cell([2])] }), undefined);
+ * const out = (text: string) => ({ output_type: "stream", name: "stdout", text });
+ * const cell = (outputs: unknown[]) => ({ cell_type: "code", source: "f()", outputs, id: "a" });
+ * const committed = { cells: [cell([out("seed 1\n")])] };
+ * assert.equal(notebookDifference(committed, structuredClone(committed)), undefined);
  * assert.equal(
- *   notebookDifference({ cells: [cell([2])] }, { cells: [cell([3])] }),
- *   "cell 1 (id a) `1 + 1` differs in outputs",
+ *   notebookDifference(committed, { cells: [cell([out("seed 1\n"), out("2\n")])] }),
+ *   'cell 1 (id a) `f()` differs in outputs: output 2 is nothing committed, stream "2\\n" executed',
  * );
  * ```
  */
@@ -108,7 +127,8 @@ export function notebookDifference(committed: Notebook, executed: Notebook): str
     if (isDeepStrictEqual(x, y)) continue;
     const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
     const parts = keys.filter((key) => !isDeepStrictEqual(x[key], y[key]));
-    return `${describeCell(x, i)} differs in ${parts.join(", ")}`;
+    const detail = parts.includes("outputs") ? `: ${outputDifference(x, y)}` : "";
+    return `${describeCell(x, i)} differs in ${parts.join(", ")}${detail}`;
   }
   return "notebook metadata or format differs";
 }
