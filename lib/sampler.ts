@@ -1,0 +1,184 @@
+/**
+ * Minibatch samplers: how `fit()` (lib/train.ts) picks the b samples of each SGD step and their weights.
+ *
+ * A sampler draws indices I_1..I_b into the training set (with replacement, unless it says
+ * otherwise) and weights w_j such that the weighted minibatch gradient (1/b) Σ_j w_j ∇ℓ_{I_j} is
+ * an unbiased estimate of the full gradient (1/N) Σ_i ∇ℓ_i. Drawing from a distribution p over
+ * the N samples, that is w_i = 1/(N p_i); inside a uniform presample of size B, w_i = 1/(B p_i).
+ * Uniform sampling is p_i = 1/N, w_i = 1.
+ *
+ * What an importance sampler can use:
+ * - in {@link Sampler.sample}: the model at the current θ, the training data and the loss, to run
+ *   a forward pass on a presample (and report its cost in forward-equivalents);
+ * - in {@link Sampler.observe}, after each step: the per-sample losses of the batch, its pass, and
+ *   on demand the exact per-sample gradient norms ‖∇ℓ_i‖ (at θ before the update).
+ *
+ * @module
+ */
+import type { Dataset } from "./datasets.ts";
+import type { Loss } from "./losses.ts";
+import type { Mlp, MlpPass } from "./mlp.ts";
+import type { Random } from "./random.ts";
+
+/** What a sampler is given to draw one minibatch. */
+export interface SampleContext {
+  /** The network at the current θ_t. Read it, run forward passes; do not change θ. */
+  readonly model: Mlp;
+  /** The training set; indices point at its columns. */
+  readonly data: Dataset;
+  /** The per-sample loss being minimised. */
+  readonly loss: Loss;
+  /** b, the number of draws to return. */
+  readonly batchSize: number;
+  /** The sampler's own random stream (forked from the training seed). */
+  readonly random: Random;
+  /** t, the number of SGD steps taken so far (0 before the first). */
+  readonly step: number;
+}
+
+/** One drawn minibatch. */
+export interface Minibatch {
+  /** b column indices into the training set, repeats allowed. */
+  readonly indices: Int32Array;
+  /** b weights w_j >= 0, finite, making the weighted mean gradient unbiased (see the module doc). */
+  readonly weights: Float64Array;
+  /**
+   * The cost of choosing this batch in forward-equivalents (a forward pass of one sample counts 1,
+   * a backward pass 2), beyond the step's own 3b: 0 for uniform, B for scoring a presample of B
+   * samples by a forward pass.
+   */
+  readonly forwardEquivalents: number;
+}
+
+/** What the trainer tells a sampler after each step. Valid only during the call. */
+export interface StepFeedback {
+  /** The step just taken, counted from 1. */
+  readonly step: number;
+  /** The batch the step used: the sampler's own minibatch. */
+  readonly batch: Minibatch;
+  /** The per-sample losses ℓ_i (unweighted) of the batch at θ before the update. */
+  readonly losses: Float64Array;
+  /** The step's forward and backward pass at θ before the update (a workspace, reused). */
+  readonly pass: MlpPass;
+  /**
+   * The exact per-sample gradient norms ‖∇_Θ ℓ_i‖ of the batch at θ before the update, computed
+   * from `pass` on first call (about one elementwise pass over the activations; not counted as
+   * forward-equivalents).
+   */
+  gradientNorms(): Float64Array;
+}
+
+/**
+ * Draws the minibatches of SGD. Samplers may keep state (scores, a moving average): `fit()` calls
+ * `reset` before training, so that one sampler object can serve several seeded runs.
+ */
+export interface Sampler {
+  /** A short name for tables and charts ("uniform", "upper bound", …). */
+  readonly name: string;
+  /** Draws b indices and their weights. */
+  sample(context: SampleContext): Minibatch;
+  /** Receives the losses (and, on demand, gradient norms) of the step just taken. */
+  observe?(feedback: StepFeedback): void;
+  /** Forgets any state from an earlier run. */
+  reset?(): void;
+  /**
+   * The distribution p over the N training samples that `sample` draws from at the current θ,
+   * where there is one (not for two-stage presampling). Used for the closed form of the
+   * convergence speed S.
+   */
+  distribution?(context: SampleContext): Float64Array;
+}
+
+/** Options of {@link uniformSampler}. */
+export interface UniformSamplerOptions {
+  /** Draw with replacement (i.i.d. draws, the default) or b distinct samples per batch. */
+  replacement?: boolean;
+}
+
+/**
+ * Uniform sampling: p_i = 1/N, every weight 1, no scoring cost. With replacement (the default)
+ * the b draws are independent; without, they are b distinct samples (a partial Fisher–Yates
+ * shuffle), which is also unbiased with weights 1.
+ *
+ * @example Indices in range, weights 1, nothing spent on scoring
+ * ```ts
+ * import { uniformSampler } from "@lib/sampler.ts";
+ * import { Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const data = { name: "toy", x: Matrix.row([0, 1, 2, 3]), y: Matrix.row([0, 1, 4, 9]), labels: null };
+ * const model = Mlp.create([1, 1], { random: new Random(0) });
+ * const context = { model, data, loss: squaredError, batchSize: 3, random: new Random(1), step: 0 };
+ * const batch = uniformSampler().sample(context);
+ * assert.equal(batch.indices.length, 3);
+ * assert.ok(batch.indices.every((i) => i >= 0 && i < 4));
+ * assert.deepEqual(Array.from(batch.weights), [1, 1, 1]);
+ * assert.equal(batch.forwardEquivalents, 0);
+ * const distinct = uniformSampler({ replacement: false }).sample({ ...context, batchSize: 4 });
+ * assert.deepEqual([...distinct.indices].sort(), [0, 1, 2, 3]);
+ * ```
+ */
+export function uniformSampler(options: UniformSamplerOptions = {}): Sampler {
+  const replacement = options.replacement ?? true;
+  let pool: Int32Array | null = null;
+  return {
+    name: replacement ? "uniform" : "uniform without replacement",
+    sample({ data, batchSize: b, random }) {
+      const n = checkBatch(data, b, "uniform sampler");
+      const indices = new Int32Array(b);
+      if (replacement) {
+        for (let j = 0; j < b; j++) indices[j] = random.int(n);
+      } else {
+        if (b > n) {
+          throw new RangeError(
+            `cannot draw with the uniform sampler: ${b} distinct samples requested without replacement from ${n}`,
+          );
+        }
+        if (pool === null || pool.length !== n) pool = Int32Array.from({ length: n }, (_, i) => i);
+        for (let j = 0; j < b; j++) {
+          const k = j + random.int(n - j);
+          const t = pool[j];
+          pool[j] = pool[k];
+          pool[k] = t;
+          indices[j] = pool[j];
+        }
+      }
+      return { indices, weights: new Float64Array(b).fill(1), forwardEquivalents: 0 };
+    },
+    reset() {
+      pool = null;
+    },
+    distribution({ data }) {
+      const n = data.x.cols;
+      return new Float64Array(n).fill(1 / n);
+    },
+  };
+}
+
+/**
+ * N, after checking that a batch of b can be drawn from `data`. For samplers' own checks.
+ *
+ * @throws {RangeError} naming `batchSize` when b is not an integer >= 1, or when the data set is
+ * empty
+ * @example
+ * ```ts
+ * import { checkBatch } from "@lib/sampler.ts";
+ * import { Matrix } from "@lib/matrix.ts";
+ * import assert from "node:assert/strict";
+ * const data = { name: "toy", x: Matrix.zeros(2, 5), y: Matrix.zeros(1, 5), labels: null };
+ * assert.equal(checkBatch(data, 3, "my sampler"), 5);
+ * assert.throws(() => checkBatch(data, 0, "my sampler"), /cannot draw with my sampler: batchSize/);
+ * ```
+ */
+export function checkBatch(data: Dataset, batchSize: number, sampler: string): number {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(
+      `cannot draw with ${sampler}: batchSize must be an integer >= 1, got ${batchSize}`,
+    );
+  }
+  const n = data.x.cols;
+  if (n < 1) {
+    throw new RangeError(`cannot draw with ${sampler}: the data set '${data.name}' is empty`);
+  }
+  return n;
+}

@@ -1,0 +1,317 @@
+/**
+ * The weighted minibatch SGD step θ ← θ − η g, where g is the gradient of the weighted mean loss
+ * (1/b) Σ_i w_i ℓ_i of a minibatch of b samples. The weights are constants: with w_i = 1/(N p_i)
+ * for samples drawn from p, g is an unbiased estimate of the full gradient (1/N) Σ_i ∇ℓ_i.
+ *
+ * @module
+ */
+import { axpy, scaleColumns } from "./kernels.ts";
+import { type Loss, resolveLoss } from "./losses.ts";
+import { Matrix } from "./matrix.ts";
+import { type Mlp, MlpPass } from "./mlp.ts";
+
+/**
+ * A learning rate: a constant η > 0, or a schedule t ↦ η_t called with t = the number of steps
+ * already taken (0 for the first step). A schedule may return 0 but nothing negative or non-finite.
+ */
+export type LearningRate = number | ((step: number) => number);
+
+/** Options of {@link Sgd}. */
+export interface SgdOptions {
+  /** The per-sample loss ℓ: a name from lib/losses.ts or a {@link Loss}. */
+  loss: string | Loss;
+  /** η, constant or a schedule of the step count. */
+  learningRate: LearningRate;
+}
+
+/** What {@link Sgd.step} computed. Arrays are the workspace's: valid until the next step. */
+export interface SgdStepResult {
+  /** The step just taken, counted from 1. */
+  step: number;
+  /** η used by this step. */
+  learningRate: number;
+  /** The weighted mean loss (1/b) Σ w_i ℓ_i at θ before the update. */
+  loss: number;
+  /** ‖g‖, the Euclidean norm of the gradient over all θ_l. */
+  gradientNorm: number;
+  /** The per-sample losses ℓ_i (unweighted) at θ before the update. */
+  values: Float64Array;
+  /** The forward and backward pass of this step (at θ before the update). */
+  pass: MlpPass;
+  /** The weights w_i the pass was computed with (all 1 when none were given). */
+  weights: Float64Array;
+}
+
+/**
+ * A NaN or infinite loss (or gradient) met during training. The parameters are left as they were
+ * before the failing step.
+ */
+export class DivergenceError extends RangeError {
+  override name = "DivergenceError";
+  /** The step that failed, counted from 1. */
+  readonly step: number;
+  /** The non-finite value met. */
+  readonly loss: number;
+  /** The last finite minibatch loss before it, or null when there was none. */
+  readonly lastFiniteLoss: number | null;
+
+  /** @param message the full message; the fields repeat its numbers for programs. */
+  constructor(
+    message: string,
+    fields: { step: number; loss: number; lastFiniteLoss: number | null; cause?: unknown },
+  ) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.step = fields.step;
+    this.loss = fields.loss;
+    this.lastFiniteLoss = fields.lastFiniteLoss;
+  }
+}
+
+/**
+ * η_t for a learning rate, checked: a constant must be finite and > 0, a schedule's value finite
+ * and >= 0.
+ *
+ * @throws {RangeError} naming `learningRate` when the value is not allowed
+ * @example
+ * ```ts
+ * import { learningRateAt } from "@lib/sgd.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(learningRateAt(0.1, 5), 0.1);
+ * assert.equal(learningRateAt((t) => 1 / (t + 1), 3), 0.25);
+ * assert.throws(() => learningRateAt(0, 0), /learningRate must be a finite number > 0, got 0/);
+ * ```
+ */
+export function learningRateAt(learningRate: LearningRate, step: number): number {
+  if (typeof learningRate === "number") {
+    if (!(learningRate > 0) || learningRate === Infinity) {
+      throw new RangeError(
+        `cannot use the learning rate: learningRate must be a finite number > 0, got ${learningRate}`,
+      );
+    }
+    return learningRate;
+  }
+  if (typeof learningRate !== "function") {
+    throw new RangeError(
+      `cannot use the learning rate: learningRate must be a number or a function of the step, got ${typeof learningRate}`,
+    );
+  }
+  const eta = learningRate(step);
+  if (typeof eta !== "number" || !(eta >= 0) || eta === Infinity) {
+    throw new RangeError(
+      `cannot use the learning rate at step ${step}: the learningRate schedule returned ${eta}, expected a finite number >= 0`,
+    );
+  }
+  return eta;
+}
+
+/**
+ * θ_l ← θ_l − η ∇_l for every layer, in place: the update of one SGD step.
+ *
+ * @throws {RangeError} when the lists or shapes differ
+ * @example
+ * ```ts
+ * import { sgdUpdate } from "@lib/sgd.ts";
+ * import { Matrix } from "@lib/matrix.ts";
+ * import assert from "node:assert/strict";
+ * const theta = [Matrix.from([[1, 2]])];
+ * sgdUpdate(theta, { gradients: [Matrix.from([[10, -10]])], learningRate: 0.1 });
+ * assert.deepEqual(theta[0].toArray(), [[0, 3]]);
+ * ```
+ */
+export function sgdUpdate(
+  thetas: readonly Matrix[],
+  options: { gradients: readonly Matrix[]; learningRate: number },
+): void {
+  const { gradients, learningRate } = options;
+  if (gradients.length !== thetas.length) {
+    throw new RangeError(
+      `cannot update the parameters: ${thetas.length} parameter matrices but ${gradients.length} gradients`,
+    );
+  }
+  for (let l = 0; l < thetas.length; l++) {
+    if (thetas[l].rows !== gradients[l].rows || thetas[l].cols !== gradients[l].cols) {
+      throw new RangeError(
+        `cannot update the parameters: θ_${l + 1} is ${thetas[l].shape} but its gradient is ${
+          gradients[l].shape
+        }`,
+      );
+    }
+  }
+  for (let l = 0; l < thetas.length; l++) {
+    axpy(-learningRate, gradients[l].data, { out: thetas[l].data, n: thetas[l].size });
+  }
+}
+
+interface Workspace {
+  pass: MlpPass;
+  values: Float64Array;
+  gradOutput: Matrix;
+  weights: Float64Array;
+  scale: Float64Array;
+}
+
+/**
+ * Weighted minibatch SGD on an {@link Mlp}, updating its θ_l in place. It keeps one workspace
+ * (pass, per-sample losses, output gradient) per batch size, so steps allocate no arrays.
+ *
+ * @example Steps on a fixed batch lower its loss
+ * ```ts
+ * import { Sgd } from "@lib/sgd.ts";
+ * import { Matrix, Mlp, Random } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const model = Mlp.create([1, 8, 1], { random: new Random(1) });
+ * const x = Matrix.row([-1, 0, 1]), y = Matrix.row([1, 0, 1]);
+ * const sgd = new Sgd(model, { loss: "squaredError", learningRate: (t) => 0.2 / (1 + t / 100) });
+ * const first = sgd.step(x, y).loss;
+ * let last = first;
+ * for (let t = 0; t < 200; t++) last = sgd.step(x, y, { weights: [1, 1, 1] }).loss;
+ * assert.ok(last < first / 5);
+ * assert.equal(sgd.steps, 201);
+ * ```
+ */
+export class Sgd {
+  /** The network trained in place. */
+  readonly model: Mlp;
+  /** The per-sample loss. */
+  readonly loss: Loss;
+  /** The learning rate, constant or a schedule. */
+  readonly learningRate: LearningRate;
+  #steps = 0;
+  #lastFiniteLoss: number | null = null;
+  #workspaces = new Map<number, Workspace>();
+
+  /**
+   * @throws {RangeError} naming `learningRate` or `loss` when they are not usable
+   */
+  constructor(model: Mlp, options: SgdOptions) {
+    this.model = model;
+    this.loss = resolveLoss(options.loss);
+    if (typeof options.learningRate !== "function") learningRateAt(options.learningRate, 0);
+    this.learningRate = options.learningRate;
+  }
+
+  /** Number of steps taken so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** The last finite minibatch loss seen, or null before the first step. */
+  get lastFiniteLoss(): number | null {
+    return this.#lastFiniteLoss;
+  }
+
+  /**
+   * One step on a d×b minibatch x with targets y: forward, per-sample losses, backward of
+   * (1/b) Σ w_i ℓ_i (weights constant, default 1), then θ ← θ − η_t g.
+   *
+   * @throws {DivergenceError} when the loss or the gradient is NaN or infinite; θ is unchanged
+   * @throws {RangeError} for bad shapes or weights (length b, finite, >= 0)
+   * @example A NaN loss stops before the update
+   * ```ts
+   * import { DivergenceError, Sgd } from "@lib/sgd.ts";
+   * import { Matrix, Mlp, Random } from "@lib/mod.ts";
+   * import assert from "node:assert/strict";
+   * const model = Mlp.create([1, 1], { random: new Random(0) });
+   * const before = model.thetas[0].clone();
+   * const sgd = new Sgd(model, { loss: "squaredError", learningRate: 0.1 });
+   * assert.throws(
+   *   () => sgd.step(Matrix.row([1]), Matrix.row([1e300])),
+   *   (e) => e instanceof DivergenceError && /step 1: the minibatch loss is Infinity/.test(e.message),
+   * );
+   * assert.deepEqual(model.thetas[0].data, before.data);
+   * ```
+   */
+  step(x: Matrix, y: Matrix, options: { weights?: ArrayLike<number> } = {}): SgdStepResult {
+    const model = this.model, b = x.cols, step = this.#steps + 1;
+    const out = model.sizes[model.layers];
+    if (b < 1) throw new RangeError(`cannot take SGD step ${step}: the minibatch is empty`);
+    if (y.rows !== out || y.cols !== b) {
+      throw new RangeError(
+        `cannot take SGD step ${step}: the targets are ${y.shape} but the network gives ${out}x${b}`,
+      );
+    }
+    const eta = learningRateAt(this.learningRate, this.#steps);
+    const ws = this.#workspace(b);
+    setWeights(ws, options.weights, step);
+    const pass = model.forward(x, ws.pass);
+    const values = this.loss.values(pass.output, y, ws.values);
+    let loss = 0;
+    for (let j = 0; j < b; j++) loss += ws.scale[j] * values[j];
+    if (!Number.isFinite(loss)) throw this.#divergence(step, "minibatch loss", loss);
+    this.loss.gradOutput(pass.output, y, ws.gradOutput);
+    scaleColumns(ws.gradOutput.data, { scale: ws.scale, rows: out, cols: b });
+    model.backward(pass, ws.gradOutput);
+    let squared = 0;
+    for (const g of pass.grads) {
+      const d = g.data;
+      for (let k = 0; k < d.length; k++) squared += d[k] * d[k];
+    }
+    if (!Number.isFinite(squared)) {
+      throw this.#divergence(step, "squared gradient norm", squared);
+    }
+    sgdUpdate(model.thetas, { gradients: pass.grads, learningRate: eta });
+    this.#steps = step;
+    this.#lastFiniteLoss = loss;
+    return {
+      step,
+      learningRate: eta,
+      loss,
+      gradientNorm: Math.sqrt(squared),
+      values,
+      pass,
+      weights: ws.weights,
+    };
+  }
+
+  #divergence(step: number, what: string, value: number): DivergenceError {
+    const last = this.#lastFiniteLoss;
+    const before = last === null
+      ? "no step before it"
+      : `last finite loss ${last} at step ${step - 1}`;
+    return new DivergenceError(
+      `cannot take SGD step ${step}: the ${what} is ${value} (${before}); parameters left unchanged`,
+      { step, loss: value, lastFiniteLoss: last },
+    );
+  }
+
+  #workspace(b: number): Workspace {
+    let ws = this.#workspaces.get(b);
+    if (ws === undefined) {
+      const out = this.model.sizes[this.model.layers];
+      ws = {
+        pass: new MlpPass(this.model.sizes, b),
+        values: new Float64Array(b),
+        gradOutput: new Matrix(out, b),
+        weights: new Float64Array(b),
+        scale: new Float64Array(b),
+      };
+      this.#workspaces.set(b, ws);
+    }
+    return ws;
+  }
+}
+
+function setWeights(ws: Workspace, weights: ArrayLike<number> | undefined, step: number): void {
+  const b = ws.weights.length;
+  if (weights === undefined) {
+    ws.weights.fill(1);
+    ws.scale.fill(1 / b);
+    return;
+  }
+  if (weights.length !== b) {
+    throw new RangeError(
+      `cannot take SGD step ${step}: ${weights.length} weights for a minibatch of ${b} samples`,
+    );
+  }
+  for (let j = 0; j < b; j++) {
+    const w = weights[j];
+    if (!(w >= 0) || w === Infinity) {
+      throw new RangeError(
+        `cannot take SGD step ${step}: weight ${j} is ${w}, weights must be finite and >= 0`,
+      );
+    }
+    ws.weights[j] = w;
+    ws.scale[j] = w / b;
+  }
+}
