@@ -394,8 +394,18 @@ export function inJupyter(): boolean {
   }
 }
 
+const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
+
+type DisplayMethod = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+function displayMethod(value: object): DisplayMethod | undefined {
+  const method = (value as Record<symbol, unknown>)[JUPYTER_DISPLAY];
+  return typeof method === "function" ? method.bind(value) as DisplayMethod : undefined;
+}
+
 /**
- * Shows a MIME bundle or a text. In the Jupyter kernel it publishes the bundle with
+ * Shows a MIME bundle, a text, or an object with a `Symbol.for("Jupyter.display")` method
+ * (such as a `Matrix`). In the Jupyter kernel it publishes the bundle with
  * `Deno.jupyter.display(bundle, { raw: true })` and then waits ~5 ms, so that headless runs do
  * not lose the output; elsewhere it prints the bundle's `text/plain` to the console.
  *
@@ -409,14 +419,20 @@ export function inJupyter(): boolean {
  * try {
  *   await display({ "text/plain": "loss 0.25", "text/html": "<b>loss</b> 0.25" });
  *   await display("done");
+ *   await display({ [Symbol.for("Jupyter.display")]: () => ({ "text/plain": "self" }) });
  * } finally {
  *   console.log = log;
  * }
- * assert.deepEqual(printed, ["loss 0.25", "done"]);
+ * assert.deepEqual(printed, ["loss 0.25", "done", "self"]);
  * ```
  */
-export async function display(bundleOrText: Record<string, unknown> | string): Promise<void> {
-  const bundle = typeof bundleOrText === "string" ? { "text/plain": bundleOrText } : bundleOrText;
+export async function display(bundleOrText: object | string): Promise<void> {
+  const method = typeof bundleOrText === "string" ? undefined : displayMethod(bundleOrText);
+  const bundle: Record<string, unknown> = typeof bundleOrText === "string"
+    ? { "text/plain": bundleOrText }
+    : method
+    ? await method()
+    : bundleOrText as Record<string, unknown>;
   if (inJupyter()) {
     await Deno.jupyter.display(bundle as Deno.jupyter.MediaBundle, { raw: true });
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Matrix } from "@lib/matrix.ts";
 import {
   barChart,
   chartBundle,
@@ -139,7 +140,7 @@ Deno.test("chartBundle refuses a spec whose data is not inline", async () => {
   await assert.rejects(chartBundle(remote as never), /data must be inline values/);
 });
 
-Deno.test("display prints the text/plain outside the Jupyter kernel", async () => {
+Deno.test("display prints the text/plain of bundles, texts and displayables outside the kernel", async () => {
   assert.equal(inJupyter(), false);
   const printed: unknown[] = [];
   const log = console.log;
@@ -147,10 +148,17 @@ Deno.test("display prints the text/plain outside the Jupyter kernel", async () =
   try {
     await display(await chartBundle(scatterChart(rows, { x: "step", y: "loss", title: "Dots" })));
     await display("plain text");
+    await display(Matrix.from([[1, 2]]));
   } finally {
     console.log = log;
   }
-  assert.deepEqual(printed, [`Dots (${rows.length} rows)`, "plain text"]);
+  assert.deepEqual(printed, [
+    `Dots (${rows.length} rows)`,
+    "plain text",
+    (Matrix.from([[1, 2]]) as unknown as Record<symbol, () => Record<string, string>>)[
+      Symbol.for("Jupyter.display")
+    ]()["text/plain"],
+  ]);
 });
 
 Deno.test("saveChart writes matching .svg and .png files and no temp files", async () => {

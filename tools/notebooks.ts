@@ -149,12 +149,12 @@ interface RunResult {
   stderr?: string;
 }
 
+/** Executes one notebook: in place, or into `outputDir` under the same name. */
 async function nbconvert(
   notebook: string,
-  env: Record<string, string>,
-  output: { inplace: true } | { dir: string },
-  timeout: number,
+  options: { env: Record<string, string>; timeout: number; outputDir?: string },
 ): Promise<RunResult> {
+  const { env, timeout, outputDir } = options;
   const args = [
     "nbconvert",
     "--to",
@@ -163,9 +163,9 @@ async function nbconvert(
     "--ExecutePreprocessor.kernel_name=deno",
     "--ExecutePreprocessor.record_timing=False",
     `--ExecutePreprocessor.timeout=${timeout}`,
-    ...("inplace" in output
+    ...(outputDir === undefined
       ? ["--inplace"]
-      : ["--output-dir", output.dir, "--output", basename(notebook)]),
+      : ["--output-dir", outputDir, "--output", basename(notebook)]),
     notebook,
   ];
   const result = await new Deno.Command("jupyter", { args, env, stdout: "piped", stderr: "piped" })
@@ -204,7 +204,20 @@ function listNotebooks(root: string): string[] {
 
 /**
  * Executes the notebooks (in place, or into a scratch folder and compared with `check`) and
- * prints one line per notebook. Returns the numbers that passed and failed.
+ * prints one line per notebook. With no paths it takes every `notebooks/*.ipynb` under the
+ * repository root. Returns the numbers that passed and failed.
+ *
+ * @param options.timeout seconds allowed per cell (default 600)
+ * @throws {Error} naming the Debian packages to install when `jupyter nbconvert` is missing
+ *
+ * @example
+ * ```ts
+ * import { runNotebooks } from "../tools/notebooks.ts";
+ * import assert from "node:assert/strict";
+ * const root = await Deno.makeTempDir(); // a repository without notebooks
+ * assert.deepEqual(await runNotebooks([], { check: true, root }), { passed: 0, failed: 0 });
+ * await Deno.remove(root);
+ * ```
  */
 export async function runNotebooks(
   paths: string[],
@@ -236,10 +249,11 @@ export async function runNotebooks(
   try {
     for (const notebook of notebooks) {
       const name = basename(notebook);
-      const timeout = options.timeout ?? 600;
-      const run = options.check
-        ? await nbconvert(notebook, env, { dir: scratch }, timeout)
-        : await nbconvert(notebook, env, { inplace: true }, timeout);
+      const run = await nbconvert(notebook, {
+        env,
+        timeout: options.timeout ?? 600,
+        outputDir: options.check ? scratch : undefined,
+      });
       let reason = run.reason;
       if (run.ok && options.check) {
         const committed = JSON.parse(await Deno.readTextFile(notebook)) as Notebook;
