@@ -50,6 +50,8 @@ export class DivergenceError extends RangeError {
   override name = "DivergenceError";
   /** The step that failed, counted from 1. */
   readonly step: number;
+  /** What was not finite: "minibatch loss", "squared gradient norm" or "training loss". */
+  readonly quantity: string;
   /** The non-finite value met. */
   readonly loss: number;
   /** The last finite minibatch loss before it, or null when there was none. */
@@ -58,10 +60,17 @@ export class DivergenceError extends RangeError {
   /** @param message the full message; the fields repeat its numbers for programs. */
   constructor(
     message: string,
-    fields: { step: number; loss: number; lastFiniteLoss: number | null; cause?: unknown },
+    fields: {
+      step: number;
+      quantity: string;
+      loss: number;
+      lastFiniteLoss: number | null;
+      cause?: unknown;
+    },
   ) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.step = fields.step;
+    this.quantity = fields.quantity;
     this.loss = fields.loss;
     this.lastFiniteLoss = fields.lastFiniteLoss;
   }
@@ -271,7 +280,7 @@ export class Sgd {
       : `last finite loss ${last} at step ${step - 1}`;
     return new DivergenceError(
       `cannot take SGD step ${step}: the ${what} is ${value} (${before}); parameters left unchanged`,
-      { step, loss: value, lastFiniteLoss: last },
+      { step, quantity: what, loss: value, lastFiniteLoss: last },
     );
   }
 

@@ -1,0 +1,396 @@
+import assert from "node:assert/strict";
+import { type Loss, Matrix, Mlp, oneHot, Random, squaredError } from "@lib/mod.ts";
+import type { Dataset } from "@lib/datasets.ts";
+import type { Minibatch, SampleContext, Sampler, StepFeedback } from "@lib/sampler.ts";
+import { DivergenceError } from "@lib/sgd.ts";
+import {
+  fit,
+  type FitOptions,
+  type HistoryRow,
+  notebookProgress,
+  type ProgressState,
+  TrainingDivergedError,
+} from "@lib/train.ts";
+
+/** Three Gaussian blobs in the plane, labelled 0..2. */
+function blobs(n: number, random: Random, name = "blobs"): Dataset {
+  const centers = [[2, 0], [-1, 1.7], [-1, -1.7]];
+  const labels = new Int32Array(n), x = new Matrix(2, n);
+  for (let j = 0; j < n; j++) {
+    const c = random.int(3);
+    labels[j] = c;
+    x.set(0, j, centers[c][0] + random.normal());
+    x.set(1, j, centers[c][1] + random.normal());
+  }
+  return { name, x, y: oneHot(labels, 3), labels };
+}
+
+/** y = 3x − 1 + noise on [−1, 1]. */
+function line(n: number, random: Random): Dataset {
+  const x = new Matrix(1, n), y = new Matrix(1, n);
+  for (let j = 0; j < n; j++) {
+    x.data[j] = 2 * random.float() - 1;
+    y.data[j] = 3 * x.data[j] - 1 + 0.1 * random.normal();
+  }
+  return { name: "line", x, y, labels: null };
+}
+
+const train = blobs(120, new Random(100)), test = blobs(60, new Random(101), "blobs test");
+
+function classifier(seed = 0): Mlp {
+  return Mlp.create([2, 8, 3], { random: new Random(seed), activation: "tanh" });
+}
+
+function classify(overrides: Partial<FitOptions> = {}, model = classifier()) {
+  return fit(model, train, {
+    loss: "softmaxCrossEntropy",
+    random: new Random(7),
+    batchSize: 8,
+    learningRate: 0.2,
+    steps: 60,
+    evaluateEvery: 20,
+    test,
+    progress: "none",
+    ...overrides,
+  });
+}
+
+const withoutSeconds = (rows: HistoryRow[]) => rows.map(({ seconds: _, ...rest }) => rest);
+
+Deno.test("two fits with the same seed give bit-identical histories apart from seconds", async () => {
+  const options = { trainSubset: 50, learningRate: (t: number) => 0.3 / (1 + t / 20) };
+  const a = await classify(options), b = await classify(options);
+  assert.deepStrictEqual(withoutSeconds(a), withoutSeconds(b)); // SameValue: bit-identical doubles
+  const other = await classify({ ...options, random: new Random(8) });
+  assert.notDeepStrictEqual(withoutSeconds(other), withoutSeconds(a));
+  assert.deepEqual(Object.keys(a[0]), [
+    "step",
+    "train_loss",
+    "train_accuracy",
+    "test_loss",
+    "test_accuracy",
+    "seconds",
+    "forward_equivalents",
+  ]);
+  assert.ok(a.every((r, i) => r.seconds >= 0 && (i === 0 || r.seconds >= a[i - 1].seconds)));
+});
+
+Deno.test("rows come at step 0, every k steps and at the last step; a uniform step costs 3b", async () => {
+  const history = await classify({ steps: 50, evaluateEvery: 20 });
+  assert.deepEqual(history.map((r) => r.step), [0, 20, 40, 50]);
+  assert.deepEqual(history.map((r) => r.forward_equivalents), [0, 480, 960, 1200]);
+  assert.equal(history[0].seconds, 0);
+  assert.ok(history[3].train_loss < history[0].train_loss / 2, "training lowers the loss");
+  assert.ok(history[3].test_accuracy! > 0.8);
+});
+
+Deno.test("epochs run ⌈N/b⌉ steps each", async () => {
+  const history = await classify({ steps: undefined, epochs: 2, batchSize: 50, evaluateEvery: 1 });
+  assert.equal(history.at(-1)!.step, 2 * Math.ceil(120 / 50));
+});
+
+Deno.test("the training loss is the unweighted mean over the full set, or over a fixed seeded subset", async () => {
+  const model = classifier(3);
+  const direct = model.lossAndGradient(train.x, train.y, { loss: "softmaxCrossEntropy" });
+  const output = model.predict(train.x);
+  let correct = 0;
+  for (let j = 0; j < 120; j++) {
+    const column = [0, 1, 2].map((r) => output.get(r, j));
+    if (column.indexOf(Math.max(...column)) === train.labels![j]) correct++;
+  }
+  const [full] = await classify({ steps: 1, evaluationBatchSize: 7 }, model.clone());
+  assert.ok(Math.abs(full.train_loss - direct.loss) < 1e-14 * direct.loss);
+  assert.equal(full.train_accuracy, correct / 120);
+  const [subsetA] = await classify({ steps: 1, trainSubset: 30 }, model.clone());
+  const [subsetB] = await classify({ steps: 1, trainSubset: 30 }, model.clone());
+  const [subsetC] = await classify(
+    { steps: 1, trainSubset: 30, random: new Random(9) },
+    model.clone(),
+  );
+  assert.equal(subsetA.train_loss, subsetB.train_loss);
+  assert.notEqual(subsetA.train_loss, full.train_loss);
+  assert.notEqual(subsetA.train_loss, subsetC.train_loss);
+  assert.equal(Math.round(subsetA.train_accuracy! * 30), subsetA.train_accuracy! * 30);
+});
+
+Deno.test("regression histories have no accuracy columns and no test columns without a test set", async () => {
+  const data = line(64, new Random(1));
+  const history = await fit(Mlp.create([1, 1], { random: new Random(0) }), data, {
+    loss: "squaredError",
+    random: new Random(2),
+    batchSize: 4,
+    learningRate: 0.1,
+    steps: 100,
+    progress: "none",
+  });
+  assert.deepEqual(Object.keys(history[0]), [
+    "step",
+    "train_loss",
+    "seconds",
+    "forward_equivalents",
+  ]);
+  assert.equal(history.length, 51, "default: evaluate every ⌊steps/50⌋ steps");
+  assert.ok(history.at(-1)!.train_loss < 0.02);
+});
+
+/**
+ * A toy importance sampler in the shape issue 5 needs: it scores every sample by a forward pass
+ * (N forward-equivalents), draws p ∝ ℓ_i + 0.1 with weights 1/(N p_i), and records what it is told.
+ */
+function lossSampler() {
+  const log = {
+    resets: 0,
+    contexts: [] as SampleContext[],
+    thetas: [] as Mlp[],
+    feedback: [] as { step: number; losses: number[]; norms: number[]; indices: number[] }[],
+  };
+  const sampler: Sampler = {
+    name: "loss-proportional (test)",
+    reset() {
+      log.resets++;
+      log.contexts.length = log.thetas.length = log.feedback.length = 0;
+    },
+    sample(context): Minibatch {
+      log.contexts.push(context);
+      log.thetas.push(context.model.clone());
+      const { model, data, loss, batchSize: b, random } = context;
+      const n = data.x.cols;
+      const scores = loss.values(model.forward(data.x).output, data.y).map((v) => v + 0.1);
+      const total = scores.reduce((s, v) => s + v, 0);
+      const indices = new Int32Array(b), weights = new Float64Array(b);
+      for (let j = 0; j < b; j++) {
+        const i = random.categorical(scores);
+        indices[j] = i;
+        weights[j] = total / (n * scores[i]);
+      }
+      return { indices, weights, forwardEquivalents: n };
+    },
+    observe(feedback: StepFeedback) {
+      log.feedback.push({
+        step: feedback.step,
+        losses: Array.from(feedback.losses),
+        norms: Array.from(feedback.gradientNorms()),
+        indices: Array.from(feedback.batch.indices),
+      });
+    },
+  };
+  return { sampler, log };
+}
+
+Deno.test("a sampler plugs in: it gets the model, data, loss and step, and sees losses and exact gradient norms", async () => {
+  const { sampler, log } = lossSampler();
+  const history = await classify({ sampler, steps: 5, evaluateEvery: 5, batchSize: 4 });
+  assert.equal(log.resets, 1);
+  assert.deepEqual(log.contexts.map((c) => c.step), [0, 1, 2, 3, 4]);
+  assert.ok(log.contexts.every((c) => c.data === train && c.batchSize === 4));
+  assert.equal(history.at(-1)!.forward_equivalents, 5 * (3 * 4 + 120));
+  assert.deepEqual(log.feedback.map((f) => f.step), [1, 2, 3, 4, 5]);
+  for (const [t, f] of log.feedback.entries()) {
+    // losses and gradient norms are those of the batch at θ_t, before the update
+    const theta = log.thetas[t];
+    for (const [j, i] of f.indices.entries()) {
+      const one = theta.lossAndGradient(train.x.gatherColumns([i]), train.y.gatherColumns([i]), {
+        loss: "softmaxCrossEntropy",
+      });
+      const norm = Math.sqrt(
+        one.grads.reduce((s, g) => s + g.data.reduce((a, v) => a + v * v, 0), 0),
+      );
+      assert.ok(Math.abs(f.losses[j] - one.loss) <= 1e-14 * one.loss);
+      assert.ok(Math.abs(f.norms[j] - norm) <= 1e-12 * norm, `step ${f.step} sample ${i}`);
+    }
+  }
+  await classify({ sampler, steps: 2 });
+  assert.equal(log.resets, 2, "fit resets the sampler's state before each run");
+  assert.equal(log.contexts.length, 2);
+});
+
+Deno.test("a sampler's bad minibatch is rejected naming the sampler and the step", async () => {
+  const bad = (make: (c: SampleContext) => Minibatch): Sampler => ({ name: "bad", sample: make });
+  const ones = (b: number) => new Float64Array(b).fill(1);
+  const cases: [Sampler, RegExp][] = [
+    [
+      bad(({ batchSize: b }) => ({
+        indices: new Int32Array(b - 1),
+        weights: ones(b),
+        forwardEquivalents: 0,
+      })),
+      /sampler 'bad' at step 1 returned 7 indices for a batch of 8/,
+    ],
+    [
+      bad(({ batchSize: b }) => ({
+        indices: new Int32Array(b).fill(120),
+        weights: ones(b),
+        forwardEquivalents: 0,
+      })),
+      /returned index 120 at position 0, outside \[0, 120\)/,
+    ],
+    [
+      bad(({ batchSize: b }) => ({
+        indices: new Int32Array(b),
+        weights: ones(b).fill(-1),
+        forwardEquivalents: 0,
+      })),
+      /returned weight -1 at position 0/,
+    ],
+    [
+      bad(({ batchSize: b }) => ({
+        indices: new Int32Array(b),
+        weights: ones(b),
+        forwardEquivalents: NaN,
+      })),
+      /returned a scoring cost of NaN/,
+    ],
+  ];
+  for (const [sampler, message] of cases) {
+    await assert.rejects(classify({ sampler }), message);
+  }
+});
+
+Deno.test("a NaN loss stops fit with a RangeError naming the step and the last finite loss", async () => {
+  // squared error whose minibatch value turns NaN at the 5th training step (batches of 3 columns)
+  const minibatchLosses: number[] = [];
+  const loss: Loss = {
+    ...squaredError,
+    values(output, target, out) {
+      const v = squaredError.values(output, target, out);
+      if (output.cols === 3) {
+        if (minibatchLosses.length === 4) v[1] = NaN;
+        minibatchLosses.push(v.reduce((s, x) => s + x, 0) / 3);
+      }
+      return v;
+    },
+  };
+  const data = line(40, new Random(3));
+  const rejected = fit(Mlp.create([1, 1], { random: new Random(0) }), data, {
+    loss,
+    random: new Random(4),
+    batchSize: 3,
+    learningRate: 0.1,
+    steps: 20,
+    evaluateEvery: 2,
+    progress: "none",
+  });
+  await assert.rejects(rejected, (e) => {
+    assert.ok(e instanceof TrainingDivergedError && e instanceof RangeError);
+    assert.ok(e instanceof DivergenceError);
+    assert.equal(e.step, 5);
+    assert.equal(e.lastFiniteLoss, minibatchLosses[3]);
+    assert.equal(
+      e.message,
+      `cannot fit 'line': the minibatch loss is NaN at step 5 (last finite loss ${
+        minibatchLosses[3]
+      } at step 4)`,
+    );
+    assert.deepEqual(e.history.map((r) => r.step), [0, 2, 4]);
+    return true;
+  });
+});
+
+Deno.test("a learning rate that is far too large diverges into a RangeError, not NaN parameters", async () => {
+  const data = line(40, new Random(5));
+  const model = Mlp.create([1, 1], { random: new Random(0) });
+  await assert.rejects(
+    fit(model, data, {
+      loss: "squaredError",
+      random: new Random(6),
+      batchSize: 4,
+      learningRate: 1e3,
+      steps: 10_000,
+      progress: "none",
+    }),
+    /^TrainingDivergedError: cannot fit 'line': the (minibatch loss|training loss|squared gradient norm) is (Infinity|NaN) at step \d+ \(last finite loss [-\d.e+]+ at step \d+\)$/,
+  );
+  assert.ok(model.thetas.every((t) => t.data.every(Number.isFinite)));
+});
+
+Deno.test("bad options are rejected with errors naming the option", async () => {
+  const cases: [Partial<FitOptions>, RegExp][] = [
+    [{ batchSize: 0 }, /batchSize must be an integer >= 1, got 0/],
+    [{ batchSize: 2.5 }, /batchSize must be an integer >= 1, got 2.5/],
+    [{ learningRate: 0 }, /learningRate must be a finite number > 0 or a schedule, got 0/],
+    [{ learningRate: -0.1 }, /learningRate must be a finite number > 0 or a schedule, got -0.1/],
+    [{ learningRate: NaN }, /learningRate must be a finite number > 0 or a schedule, got NaN/],
+    [{ learningRate: () => NaN }, /the learningRate schedule returned NaN/],
+    [{ steps: 0 }, /steps must be an integer >= 1, got 0/],
+    [{ steps: -3 }, /steps must be an integer >= 1, got -3/],
+    [{ steps: undefined }, /give steps or epochs/],
+    [{ epochs: 1 }, /give steps or epochs, not both/],
+    [{ steps: undefined, epochs: 0 }, /epochs must be an integer >= 1, got 0/],
+    [{ evaluateEvery: 0 }, /evaluateEvery must be an integer >= 1, got 0/],
+    [{ trainSubset: 121 }, /trainSubset must be an integer in \[1, 120\], got 121/],
+    [{ evaluationBatchSize: 0 }, /evaluationBatchSize must be an integer >= 1, got 0/],
+    [{ random: undefined }, /random must be a Random/],
+    [{ progress: "bar" as "auto" }, /progress must be "auto", "none" or a reporter/],
+    [{ loss: "mse" }, /unknown loss 'mse'/],
+    [{ test: { ...test, y: Matrix.zeros(3, 59) } }, /the test set has y 3x59 but needs 3x60/],
+  ];
+  for (const [options, message] of cases) await assert.rejects(classify(options), message);
+  const wide = { ...train, x: Matrix.zeros(3, 120) };
+  await assert.rejects(
+    fit(classifier(), wide, {
+      loss: "softmaxCrossEntropy",
+      random: new Random(1),
+      batchSize: 2,
+      learningRate: 0.1,
+      steps: 1,
+    }),
+    /cannot fit 'blobs': the training set has x 3x120 but the network takes 2 inputs per sample/,
+  );
+  await assert.rejects(
+    fit(classifier(), { ...train, labels: new Int32Array(3) }, {
+      loss: "softmaxCrossEntropy",
+      random: new Random(1),
+      batchSize: 2,
+      learningRate: 0.1,
+      steps: 1,
+    }),
+    /the training set has 3 labels for 120 samples/,
+  );
+});
+
+Deno.test("progress: a reporter sees every step and ends with done; onEvaluate sees every row", async () => {
+  const states: ProgressState[] = [], rows: HistoryRow[] = [];
+  const history = await classify({
+    steps: 6,
+    evaluateEvery: 3,
+    progress: { update: (s) => void states.push({ ...s }) },
+    onEvaluate: (row) => rows.push(row),
+  });
+  assert.deepEqual(states.map((s) => s.step), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(states.map((s) => s.done), [false, false, false, false, false, true]);
+  assert.equal(states[5].trainLoss, history[2].train_loss);
+  assert.equal(states[5].testAccuracy, history[2].test_accuracy);
+  assert.deepEqual(rows, history);
+});
+
+Deno.test("progress in a notebook updates one display in place and ends without wall time", async () => {
+  const shown: { text: string; id: string; update: boolean }[] = [];
+  const progress = notebookProgress({
+    display: (bundle, o) =>
+      void shown.push({ text: bundle["text/plain"], id: o.display_id, update: o.update }),
+    intervalMs: 0,
+  });
+  await classify({ steps: 4, evaluateEvery: 2, progress });
+  assert.equal(shown.length, 4);
+  assert.ok(shown.every((s) => s.id === shown[0].id));
+  assert.deepEqual(shown.map((s) => s.update), [false, true, true, true]);
+  assert.match(
+    shown[0].text,
+    /^fit: step 1\/4 · train loss [\d.]+ · test accuracy [\d.]+% · \d+\.\d s$/,
+  );
+  assert.match(shown[3].text, /^fit: step 4\/4 · train loss [\d.]+ · test accuracy [\d.]+%$/);
+});
+
+Deno.test("progress 'auto' is quiet under deno test, even on a terminal", async () => {
+  const stderr = Deno.stderr, write = stderr.writeSync, isTerminal = stderr.isTerminal;
+  let written = 0;
+  stderr.isTerminal = () => true;
+  stderr.writeSync = (bytes: Uint8Array) => (written += bytes.length, bytes.length);
+  try {
+    await classify({ steps: 3, progress: "auto" });
+  } finally {
+    stderr.writeSync = write;
+    stderr.isTerminal = isTerminal;
+  }
+  assert.equal(written, 0);
+});
