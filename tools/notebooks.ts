@@ -6,9 +6,10 @@
  *                                         differs from the committed notebook
  *     deno task notebooks [--check] PATH… only these notebooks
  *
- * Execution is `NO_COLOR=1 jupyter nbconvert --to notebook --execute
- * --ExecutePreprocessor.kernel_name=deno --ExecutePreprocessor.record_timing=False`, with the
- * project-local kernelspec of `tools/kernelspec.ts` on JUPYTER_PATH. Outputs of cells tagged
+ * Execution is `NO_COLOR=1 jupyter nbconvert --to notebook` with the execute preprocessor of
+ * `tools/grace_execute.py` (nbconvert's, but it keeps reading a cell's outputs for a moment after
+ * the kernel reports idle: Deno 2.9.6's kernel sometimes publishes them late), kernel `deno`,
+ * `record_timing=False`, and the project-local kernelspec of `tools/kernelspec.ts` on JUPYTER_PATH. Outputs of cells tagged
  * `timing` (cell metadata `tags`) are not compared. Prints `ok <name>` or `FAIL <name>: reason`
  * per notebook, then a summary; exits 1 when any failed.
  *
@@ -159,10 +160,10 @@ async function nbconvert(
     "nbconvert",
     "--to",
     "notebook",
-    "--execute",
-    "--ExecutePreprocessor.kernel_name=deno",
-    "--ExecutePreprocessor.record_timing=False",
-    `--ExecutePreprocessor.timeout=${timeout}`,
+    `--NotebookExporter.preprocessors=["grace_execute.GraceExecutePreprocessor"]`,
+    "--GraceExecutePreprocessor.kernel_name=deno",
+    "--GraceExecutePreprocessor.record_timing=False",
+    `--GraceExecutePreprocessor.timeout=${timeout}`,
     ...(outputDir === undefined
       ? ["--inplace"]
       : ["--output-dir", outputDir, "--output", basename(notebook)]),
@@ -236,6 +237,8 @@ export async function runNotebooks(
   const env = {
     NO_COLOR: "1",
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    PYTHONPATH: [join(root, "tools"), ...(Deno.env.get("PYTHONPATH") ?? "").split(":")]
+      .filter((p) => p !== "").join(":"),
     JUPYTER_PATH: inherited?.split(":").includes(jupyterPath)
       ? inherited
       : [jupyterPath, ...(inherited ? [inherited] : [])].join(":"),
