@@ -71,6 +71,35 @@ export interface StepFeedback {
 /**
  * Draws the minibatches of SGD. Samplers may keep state (scores, a moving average): `fit()` calls
  * `reset` before training, so that one sampler object can serve several seeded runs.
+ *
+ * @example An importance sampler from a fixed distribution p, with weights 1/(N p_i)
+ * ```ts
+ * import type { Sampler } from "@lib/sampler.ts";
+ * import { fit } from "@lib/train.ts";
+ * import { cumulative, Matrix, Mlp, Random } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const p = [0.1, 0.2, 0.3, 0.4], cdf = cumulative(p);
+ * const sampler: Sampler = {
+ *   name: "fixed p",
+ *   sample({ data, batchSize, random }) {
+ *     const indices = new Int32Array(batchSize), weights = new Float64Array(batchSize);
+ *     for (let j = 0; j < batchSize; j++) {
+ *       indices[j] = random.fromCumulative(cdf);
+ *       weights[j] = 1 / (data.x.cols * p[indices[j]]);
+ *     }
+ *     return { indices, weights, forwardEquivalents: 0 };
+ *   },
+ *   distribution: () => Float64Array.from(p),
+ * };
+ * const data = { name: "toy", x: Matrix.row([-1, 0, 1, 2]), y: Matrix.row([-2, 0, 2, 4]), labels: null };
+ * const model = Mlp.create([1, 1], { random: new Random(0) });
+ * const history = await fit(model, data, {
+ *   loss: "squaredError", random: new Random(1), batchSize: 2, learningRate: 0.05, steps: 300,
+ *   sampler, progress: "none",
+ * });
+ * assert.ok(history.at(-1)!.train_loss < 1e-6);
+ * ```
  */
 export interface Sampler {
   /** A short name for tables and charts ("uniform", "upper bound", …). */

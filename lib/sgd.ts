@@ -45,8 +45,20 @@ export interface SgdStepResult {
 /**
  * A NaN or infinite loss (or gradient) met during training. The parameters are left as they were
  * before the failing step.
+ *
+ * @example
+ * ```ts
+ * import { DivergenceError } from "@lib/sgd.ts";
+ * import assert from "node:assert/strict";
+ * const e = new DivergenceError("cannot take SGD step 3: …", {
+ *   step: 3, quantity: "minibatch loss", loss: NaN, lastFiniteLoss: 0.5,
+ * });
+ * assert.ok(e instanceof RangeError);
+ * assert.equal(e.lastFiniteLoss, 0.5);
+ * ```
  */
 export class DivergenceError extends RangeError {
+  /** The error's name. */
   override name = "DivergenceError";
   /** The step that failed, counted from 1. */
   readonly step: number;
@@ -57,7 +69,11 @@ export class DivergenceError extends RangeError {
   /** The last finite minibatch loss before it, or null when there was none. */
   readonly lastFiniteLoss: number | null;
 
-  /** @param message the full message; the fields repeat its numbers for programs. */
+  /**
+   * An error with a full message; the fields repeat its numbers for programs.
+   *
+   * @param message the full message, naming the step and the last finite loss
+   */
   constructor(
     message: string,
     fields: {
@@ -191,6 +207,8 @@ export class Sgd {
   #workspaces = new Map<number, Workspace>();
 
   /**
+   * An optimiser for `model`, which it updates in place.
+   *
    * @throws {RangeError} naming `learningRate` or `loss` when they are not usable
    */
   constructor(model: Mlp, options: SgdOptions) {

@@ -68,7 +68,10 @@ export interface ProgressReporter {
 export interface FitOptions {
   /** The per-sample loss: a name from lib/losses.ts or a {@link Loss}. */
   loss: string | Loss;
-  /** The training seed: minibatches and the evaluation subset are drawn from forks of it. */
+  /**
+   * The training seed: minibatches and the evaluation subset are drawn from two forks of it (so
+   * fit advances it by two forks).
+   */
   random: Random;
   /** b, samples per step (an integer >= 1). */
   batchSize: number;
@@ -99,13 +102,33 @@ export interface FitOptions {
   onEvaluate?: (row: HistoryRow) => void;
 }
 
-/** A divergence met by {@link fit}, carrying the history written before it. */
+/**
+ * A divergence met by {@link fit}, carrying the history written before it.
+ *
+ * @example A learning rate far too large
+ * ```ts
+ * import { fit, TrainingDivergedError } from "@lib/train.ts";
+ * import { Matrix, Mlp, Random } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const data = { name: "line", x: Matrix.row([-1, 0, 1]), y: Matrix.row([-1, 0, 1]), labels: null };
+ * const model = Mlp.create([1, 1], { random: new Random(0) });
+ * await assert.rejects(
+ *   fit(model, data, { loss: "squaredError", random: new Random(1), batchSize: 1, learningRate: 1e3, steps: 1000, progress: "none" }),
+ *   (e) => e instanceof TrainingDivergedError && e.history[0].step === 0 && /at step \d+ \(last finite loss/.test(e.message),
+ * );
+ * ```
+ */
 export class TrainingDivergedError extends DivergenceError {
+  /** The error's name. */
   override name = "TrainingDivergedError";
   /** The rows written before training stopped. */
   readonly history: HistoryRow[];
 
-  /** @param message the full message */
+  /**
+   * An error with a full message and the history written before it.
+   *
+   * @param message the full message, naming the step and the last finite loss
+   */
   constructor(
     message: string,
     fields: {
@@ -314,6 +337,10 @@ function checkOptions(model: Mlp, data: Dataset, options: FitOptions): Plan {
   const evaluationBatch = options.evaluationBatchSize;
   if (evaluationBatch !== undefined && !isCount(evaluationBatch)) {
     throw fail(`evaluationBatchSize must be an integer >= 1, got ${evaluationBatch}`);
+  }
+  const sampler = options.sampler;
+  if (sampler !== undefined && typeof sampler?.sample !== "function") {
+    throw fail("sampler must have a sample(context) method");
   }
   const progress = options.progress;
   if (

@@ -322,6 +322,7 @@ Deno.test("bad options are rejected with errors naming the option", async () => 
     [{ random: undefined }, /random must be a Random/],
     [{ progress: "bar" as "auto" }, /progress must be "auto", "none" or a reporter/],
     [{ loss: "mse" }, /unknown loss 'mse'/],
+    [{ sampler: {} as Sampler }, /sampler must have a sample\(context\) method/],
     [{ test: { ...test, y: Matrix.zeros(3, 59) } }, /the test set has y 3x59 but needs 3x60/],
   ];
   for (const [options, message] of cases) await assert.rejects(classify(options), message);
