@@ -34,14 +34,14 @@ import { Sgd } from "./sgd.ts";
 export type PerSampleGradients = Matrix | readonly Float64Array[];
 
 /** A parameter vector, or a network whose parameters are flattened. */
-export type Parameters = ArrayLike<number> | Mlp;
+export type ParameterSource = ArrayLike<number> | Mlp;
 
 /** Options of {@link convergenceSpeed} and the other functions of S. */
 export interface ConvergenceOptions {
   /** θ, the current parameters. */
-  theta: Parameters;
+  theta: ParameterSource;
   /** θ*, the optimum (or its approximation). */
-  thetaStar: Parameters;
+  thetaStar: ParameterSource;
   /** η > 0. */
   learningRate: number;
   /** b >= 1, draws per minibatch (with replacement). */
@@ -107,7 +107,7 @@ function rowsOf(gradients: PerSampleGradients, action: string): Rows {
   return { n, p, rows };
 }
 
-function vectorOf(theta: Parameters, p: number, name: string, action: string): Float64Array {
+function vectorOf(theta: ParameterSource, p: number, name: string, action: string): Float64Array {
   const v = theta instanceof Mlp ? parameterVector(theta) : Float64Array.from(theta ?? []);
   if (v.length !== p) {
     throw new RangeError(
@@ -663,7 +663,7 @@ export interface SampledConvergenceOptions {
   /** The per-sample loss. */
   loss: string | Loss;
   /** θ*, as a vector or a network. */
-  thetaStar: Parameters;
+  thetaStar: ParameterSource;
   /** η > 0 (a constant). */
   learningRate: number;
   /** b >= 1. */
