@@ -275,6 +275,20 @@ Deno.test("wasm results are bit-identical under V8's baseline (Liftoff) and opti
   assert.equal(outputs[1], outputs[0]);
 });
 
+Deno.test("products propagate NaN and infinities as IEEE arithmetic does (0·∞ is NaN)", () => {
+  for (const backend of BACKENDS) {
+    withBackend(backend, () => {
+      for (const form of FORMS) {
+        const out = new Float64Array(1);
+        run(form, Float64Array.of(0, 1), Float64Array.of(Infinity, 2), { out, m: 1, k: 2, n: 1 });
+        assert.ok(Number.isNaN(out[0]), `${backend} ${form} gave ${out[0]}`);
+        run(form, Float64Array.of(1, 1), Float64Array.of(Infinity, 2), { out, m: 1, k: 2, n: 1 });
+        assert.equal(out[0], Infinity);
+      }
+    });
+  }
+});
+
 Deno.test("each product form throws a RangeError naming the product when an array is too short", () => {
   const ok = new Float64Array(12);
   for (const form of FORMS) {
