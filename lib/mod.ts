@@ -44,3 +44,7 @@ export * from "./plot.ts";
 export * from "./io.ts";
 export * from "./datasets.ts";
 export * as kernels from "./kernels.ts";
+export * from "./sampler.ts";
+export * from "./sgd.ts";
+export * from "./train.ts";
+export * from "./convergence.ts";
