@@ -5,7 +5,7 @@
  * All arrays are row-major. The three matrix-product forms are the three products of one
  * layer of backpropagation: θ·x (forward), δ·xᵀ (weight gradient) and θ̄ᵀ·δ (input gradient).
  *
- * The products run in WebAssembly SIMD (`lib/wasm/gemm.wat`: packed panels, a 4×4 register tile
+ * The products run in WebAssembly SIMD (`lib/wasm/gemm.wat`: packed panels, a 6×4 register tile
  * of fused multiply-adds, blocked for the caches) when the runtime has it, and otherwise in
  * register-blocked TypeScript loops. Operands are copied into the WebAssembly memory, which is
  * kept and reused between calls; products below {@link SMALL_PRODUCT_FLOPS} stay in TypeScript,
@@ -154,8 +154,8 @@ interface WasmGemm {
   ): void;
 }
 
-/** Bytes of packing workspace gemm.wat needs: 8·(MC·KC + KC·NC) + 128, rounded to 64. */
-const WORK_BYTES = 8 * (128 * 256 + 256 * 1024) + 128;
+/** Bytes of packing workspace gemm.wat needs: 8·(MC·KC + KC·NC + MR·NR), a multiple of 64. */
+const WORK_BYTES = 8 * (126 * 256 + 256 * 1024 + 6 * 4);
 /** First operand slot, in doubles (after the workspace at byte 0). */
 const OPERANDS = WORK_BYTES / 8;
 /** Largest memory we ask for: 4 GiB less a page, the wasm32 limit. */

@@ -131,6 +131,20 @@ for (const backend of BACKENDS) {
     });
   });
 
+  Deno.test(`${backend}: every edge of the register tile and k-loop unrolling is right (m ≤ 13, n ≤ 9, k ≤ 9)`, () => {
+    withBackend(backend, () => {
+      for (const form of FORMS) {
+        for (let m = 1; m <= 13; m++) {
+          for (let n = 1; n <= 9; n++) {
+            for (const k of [1, 2, 3, 4, 5, 9]) {
+              checkProduct(form, m, k, n, { exact: true, accumulate: (m + n + k) % 2 === 0 });
+            }
+          }
+        }
+      }
+    });
+  });
+
   Deno.test(`${backend}: accumulate adds the product to out within the same bound`, () => {
     withBackend(backend, () => {
       for (const form of FORMS) {

@@ -10,99 +10,182 @@
 ;; element counts.
 ;;
 ;; Structure (BLIS-style): for each NC-wide block of columns and KC-deep block of the inner size,
-;; B is packed into 4-column panels (kc×4, row by row); for each MC-tall block of rows, A is packed
-;; into 4-row panels (kc×4, column by column). A 4×4 register tile of C (eight f64x2 accumulators)
-;; is then computed per pair of panels with a k-loop of eight fused multiply-adds per step,
-;; unrolled by two.
-;; Panels are zero-padded, so edge tiles run the same loop and only their store differs.
+;; B is packed into 4-column panels (kc×4, row by row); for each MC-tall block of rows, A is
+;; packed into 6-row panels (kc×6, column by column). A 6×4 register tile of C (12 f64x2
+;; accumulators) is computed per pair of panels with a k-loop of 12 fused multiply-adds per step,
+;; unrolled by 4. Panels are zero-padded, so edge tiles run the same loop and only their store
+;; differs.
 ;;
-;; Blocking: KC = 256, MC = 128, NC = 1024. A 4×kc panel of each operand is 8 KiB (L1), the packed
-;; MC×KC block of A 256 KiB (L2), the packed KC×NC block of B 2 MiB.
-;; The summation order is fixed by these constants: same inputs give bit-identical outputs.
+;; Blocking: KC = 256, MC = 126, NC = 1024. A kc-deep panel is 12 KiB of A and 8 KiB of B (L1),
+;; the packed MC×KC block of A 252 KiB (L2), the packed KC×NC block of B 2048 KiB.
+;; The summation order is fixed by these constants: same inputs give bit-identical outputs, and
+;; the three product forms agree bit for bit on equivalent operands (they pack to the same panels).
 (module
   (memory (export "memory") 1)
 
-  ;; Packs a `count`×`steps` strided matrix into 4-lane panels: panel q holds, for each step s,
-  ;; the four values (4q + r, s) for r = 0..3, with zeros past `count`. Element (r, s) of the
-  ;; source is at src + r·lane + s·step (byte strides).
-  (func $pack4 (param $src i32) (param $lane i32) (param $step i32) (param $count i32)
+  ;; Packs A into 6-row panels: a `count`×`steps` strided matrix whose element (r, s) is at
+  ;; src + r·lane + s·step (byte strides) becomes ⌈count/6⌉ panels of `steps`×6 values, stored
+  ;; step by step; lanes past `count` are zero.
+  (func $pack_a (param $src i32) (param $lane i32) (param $step i32) (param $count i32)
     (param $steps i32) (param $dst i32)
-    (local $q i32) (local $p i32) (local $s i32) (local $rows i32) (local $r i32)
-    (local $lane2 i32) (local $lane3 i32)
-    (local.set $lane2 (i32.shl (local.get $lane) (i32.const 1)))
-    (local.set $lane3 (i32.add (local.get $lane2) (local.get $lane)))
-    (local.set $q (i32.const 0))
+    (local $q i32) (local $p i32) (local $t i32) (local $s i32) (local $rows i32) (local $r i32)
     (block $done
       (loop $panels
         (br_if $done (i32.ge_s (local.get $q) (local.get $count)))
         (local.set $p (local.get $src))
+        (local.set $s (local.get $steps))
         (local.set $rows (i32.sub (local.get $count) (local.get $q)))
-        (if (i32.ge_s (local.get $rows) (i32.const 4))
+        (if (i32.lt_s (local.get $rows) (i32.const 6))
           (then
+            ;; last panel: copy the rows there are, zero the rest
+            (block $end
+              (loop $copy
+                (br_if $end (i32.eqz (local.get $s)))
+                (v128.store offset=0 (local.get $dst) (v128.const i64x2 0 0))
+                (v128.store offset=16 (local.get $dst) (v128.const i64x2 0 0))
+                (v128.store offset=32 (local.get $dst) (v128.const i64x2 0 0))
+                (local.set $t (local.get $p))
+                (local.set $r (i32.const 0))
+                (block $rend
+                  (loop $row
+                    (br_if $rend (i32.ge_s (local.get $r) (local.get $rows)))
+                    (f64.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 3)))
+                      (f64.load (local.get $t)))
+                    (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $row)))
+                (local.set $p (i32.add (local.get $p) (local.get $step)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
+                (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                (br $copy))))
+          (else
             (if (i32.eq (local.get $lane) (i32.const 8))
               (then
-                ;; contiguous lanes: two vector copies per step
-                (local.set $s (local.get $steps))
-                (block $end (loop $steps
-                  (br_if $end (i32.eqz (local.get $s)))
-                  (v128.store (local.get $dst) (v128.load (local.get $p)))
-                  (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $p)))
-                  (local.set $p (i32.add (local.get $p) (local.get $step)))
-                  (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-                  (local.set $s (i32.sub (local.get $s) (i32.const 1)))
-                  (br $steps))))
+                ;; contiguous lanes: vector copies
+                (block $end
+                  (loop $copy
+                    (br_if $end (i32.eqz (local.get $s)))
+                (v128.store offset=0 (local.get $dst) (v128.load offset=0 (local.get $p)))
+                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $p)))
+                (v128.store offset=32 (local.get $dst) (v128.load offset=32 (local.get $p)))
+                    (local.set $p (i32.add (local.get $p) (local.get $step)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
+                    (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                    (br $copy))))
               (else
-                (local.set $s (local.get $steps))
-                (block $end (loop $steps
-                  (br_if $end (i32.eqz (local.get $s)))
-                  (f64.store (local.get $dst) (f64.load (local.get $p)))
-                  (f64.store offset=8 (local.get $dst)
-                    (f64.load (i32.add (local.get $p) (local.get $lane))))
-                  (f64.store offset=16 (local.get $dst)
-                    (f64.load (i32.add (local.get $p) (local.get $lane2))))
-                  (f64.store offset=24 (local.get $dst)
-                    (f64.load (i32.add (local.get $p) (local.get $lane3))))
-                  (local.set $p (i32.add (local.get $p) (local.get $step)))
-                  (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-                  (local.set $s (i32.sub (local.get $s) (i32.const 1)))
-                  (br $steps))))))
+                (block $end
+                  (loop $copy
+                    (br_if $end (i32.eqz (local.get $s)))
+                    (local.set $t (local.get $p))
+                (f64.store offset=0 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=8 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=16 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=24 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=32 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=40 (local.get $dst) (f64.load (local.get $t)))
+                    (local.set $p (i32.add (local.get $p) (local.get $step)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
+                    (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                    (br $copy)))))))
+        (local.set $src (i32.add (local.get $src) (i32.mul (local.get $lane) (i32.const 6))))
+        (local.set $q (i32.add (local.get $q) (i32.const 6)))
+        (br $panels))))
+
+  ;; Packs B into 4-column panels: a `count`×`steps` strided matrix whose element (r, s) is at
+  ;; src + r·lane + s·step (byte strides) becomes ⌈count/4⌉ panels of `steps`×4 values, stored
+  ;; step by step; lanes past `count` are zero.
+  (func $pack_b (param $src i32) (param $lane i32) (param $step i32) (param $count i32)
+    (param $steps i32) (param $dst i32)
+    (local $q i32) (local $p i32) (local $t i32) (local $s i32) (local $rows i32) (local $r i32)
+    (block $done
+      (loop $panels
+        (br_if $done (i32.ge_s (local.get $q) (local.get $count)))
+        (local.set $p (local.get $src))
+        (local.set $s (local.get $steps))
+        (local.set $rows (i32.sub (local.get $count) (local.get $q)))
+        (if (i32.lt_s (local.get $rows) (i32.const 4))
+          (then
+            ;; last panel: copy the rows there are, zero the rest
+            (block $end
+              (loop $copy
+                (br_if $end (i32.eqz (local.get $s)))
+                (v128.store offset=0 (local.get $dst) (v128.const i64x2 0 0))
+                (v128.store offset=16 (local.get $dst) (v128.const i64x2 0 0))
+                (local.set $t (local.get $p))
+                (local.set $r (i32.const 0))
+                (block $rend
+                  (loop $row
+                    (br_if $rend (i32.ge_s (local.get $r) (local.get $rows)))
+                    (f64.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 3)))
+                      (f64.load (local.get $t)))
+                    (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $row)))
+                (local.set $p (i32.add (local.get $p) (local.get $step)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                (br $copy))))
           (else
-            ;; last panel, 1 to 3 rows: copy them and zero the rest
-            (local.set $s (local.get $steps))
-            (block $end (loop $steps
-              (br_if $end (i32.eqz (local.get $s)))
-              (v128.store (local.get $dst) (v128.const i64x2 0 0))
-              (v128.store offset=16 (local.get $dst) (v128.const i64x2 0 0))
-              (local.set $r (i32.const 0))
-              (block $rend (loop $rloop
-                (br_if $rend (i32.ge_s (local.get $r) (local.get $rows)))
-                (f64.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 3)))
-                  (f64.load (i32.add (local.get $p) (i32.mul (local.get $r) (local.get $lane)))))
-                (local.set $r (i32.add (local.get $r) (i32.const 1)))
-                (br $rloop)))
-              (local.set $p (i32.add (local.get $p) (local.get $step)))
-              (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-              (local.set $s (i32.sub (local.get $s) (i32.const 1)))
-              (br $steps)))))
-        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $lane) (i32.const 2))))
+            (if (i32.eq (local.get $lane) (i32.const 8))
+              (then
+                ;; contiguous lanes: vector copies
+                (block $end
+                  (loop $copy
+                    (br_if $end (i32.eqz (local.get $s)))
+                (v128.store offset=0 (local.get $dst) (v128.load offset=0 (local.get $p)))
+                (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $p)))
+                    (local.set $p (i32.add (local.get $p) (local.get $step)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                    (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                    (br $copy))))
+              (else
+                (block $end
+                  (loop $copy
+                    (br_if $end (i32.eqz (local.get $s)))
+                    (local.set $t (local.get $p))
+                (f64.store offset=0 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=8 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=16 (local.get $dst) (f64.load (local.get $t)))
+                (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                (f64.store offset=24 (local.get $dst) (f64.load (local.get $t)))
+                    (local.set $p (i32.add (local.get $p) (local.get $step)))
+                    (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+                    (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                    (br $copy)))))))
+        (local.set $src (i32.add (local.get $src) (i32.mul (local.get $lane) (i32.const 4))))
         (local.set $q (i32.add (local.get $q) (i32.const 4)))
         (br $panels))))
 
-  ;; The 4×4 micro-kernel: tile = Ap(4×kc)·Bp(kc×4), then written to C at `c` (row stride `ldc`
-  ;; bytes) for its first `mr` rows and `nr` columns, added to C when `beta` is 1.
+  ;; The 6×4 micro-kernel: the tile Ap·Bp of a packed 6-row panel of A and a packed
+  ;; 4-column panel of B, both kc deep, held in 12 f64x2 accumulators (row r, columns 2v and
+  ;; 2v + 1 in $c<r><v>), then written to C at `c` (row stride `ldc` bytes) for its first `mr`
+  ;; rows and `nr` columns, added to C when `beta` is 1.
   (func $tile (param $kc i32) (param $ap i32) (param $bp i32) (param $c i32) (param $ldc i32)
     (param $beta i32) (param $mr i32) (param $nr i32) (param $scratch i32)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $c00 v128) (local $c01 v128)
+    (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128)
+    (local $c30 v128) (local $c31 v128)
+    (local $c40 v128) (local $c41 v128)
+    (local $c50 v128) (local $c51 v128)
     (local $b0 v128) (local $b1 v128) (local $a v128)
-    (local $end i32) (local $end2 i32) (local $row i32) (local $i i32) (local $j i32) (local $dst i32) (local $x f64)
-    ;; k-loop unrolled by two, then one step when kc is odd
-    (local.set $end (i32.add (local.get $ap) (i32.shl (local.get $kc) (i32.const 5))))
-    (local.set $end2 (i32.add (local.get $ap)
-      (i32.shl (i32.and (local.get $kc) (i32.const -2)) (i32.const 5))))
-    (if (i32.lt_u (local.get $ap) (local.get $end2))
+    (local $end i32) (local $endu i32) (local $row i32) (local $i i32) (local $j i32)
+    (local $dst i32) (local $x f64)
+    (local.set $end (i32.add (local.get $bp) (i32.shl (local.get $kc) (i32.const 5))))
+    (local.set $endu (i32.add (local.get $bp)
+      (i32.shl (i32.and (local.get $kc) (i32.const -4)) (i32.const 5))))
+    ;; k-loop unrolled by 4: per step two loads of B, 6 splats of A, 12 fused multiply-adds
+    (if (i32.lt_u (local.get $bp) (local.get $endu))
       (then
         (loop $k
+          ;; step +0
           (local.set $b0 (v128.load (local.get $bp)))
           (local.set $b1 (v128.load offset=16 (local.get $bp)))
           (local.set $a (v128.load64_splat (local.get $ap)))
@@ -117,46 +200,114 @@
           (local.set $a (v128.load64_splat offset=24 (local.get $ap)))
           (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
           (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
+          (local.set $a (v128.load64_splat offset=32 (local.get $ap)))
+          (local.set $c40 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c40)))
+          (local.set $c41 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c41)))
+          (local.set $a (v128.load64_splat offset=40 (local.get $ap)))
+          (local.set $c50 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c50)))
+          (local.set $c51 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c51)))
+          ;; step +1
           (local.set $b0 (v128.load offset=32 (local.get $bp)))
           (local.set $b1 (v128.load offset=48 (local.get $bp)))
-          (local.set $a (v128.load64_splat offset=32 (local.get $ap)))
+          (local.set $a (v128.load64_splat offset=48 (local.get $ap)))
           (local.set $c00 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
           (local.set $c01 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
-          (local.set $a (v128.load64_splat offset=40 (local.get $ap)))
+          (local.set $a (v128.load64_splat offset=56 (local.get $ap)))
           (local.set $c10 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
           (local.set $c11 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
-          (local.set $a (v128.load64_splat offset=48 (local.get $ap)))
+          (local.set $a (v128.load64_splat offset=64 (local.get $ap)))
           (local.set $c20 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
           (local.set $c21 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
-          (local.set $a (v128.load64_splat offset=56 (local.get $ap)))
+          (local.set $a (v128.load64_splat offset=72 (local.get $ap)))
           (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
           (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
-          (local.set $ap (i32.add (local.get $ap) (i32.const 64)))
-          (local.set $bp (i32.add (local.get $bp) (i32.const 64)))
-          (br_if $k (i32.lt_u (local.get $ap) (local.get $end2))))))
-    (if (i32.lt_u (local.get $ap) (local.get $end))
-      (then
-        (local.set $b0 (v128.load (local.get $bp)))
-        (local.set $b1 (v128.load offset=16 (local.get $bp)))
-        (local.set $a (v128.load64_splat (local.get $ap)))
-        (local.set $c00 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
-        (local.set $c01 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
-        (local.set $a (v128.load64_splat offset=8 (local.get $ap)))
-        (local.set $c10 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
-        (local.set $c11 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
-        (local.set $a (v128.load64_splat offset=16 (local.get $ap)))
-        (local.set $c20 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
-        (local.set $c21 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
-        (local.set $a (v128.load64_splat offset=24 (local.get $ap)))
-        (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
-        (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))))
-    (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 4)))
+          (local.set $a (v128.load64_splat offset=80 (local.get $ap)))
+          (local.set $c40 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c40)))
+          (local.set $c41 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c41)))
+          (local.set $a (v128.load64_splat offset=88 (local.get $ap)))
+          (local.set $c50 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c50)))
+          (local.set $c51 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c51)))
+          ;; step +2
+          (local.set $b0 (v128.load offset=64 (local.get $bp)))
+          (local.set $b1 (v128.load offset=80 (local.get $bp)))
+          (local.set $a (v128.load64_splat offset=96 (local.get $ap)))
+          (local.set $c00 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
+          (local.set $a (v128.load64_splat offset=104 (local.get $ap)))
+          (local.set $c10 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
+          (local.set $a (v128.load64_splat offset=112 (local.get $ap)))
+          (local.set $c20 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
+          (local.set $a (v128.load64_splat offset=120 (local.get $ap)))
+          (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
+          (local.set $a (v128.load64_splat offset=128 (local.get $ap)))
+          (local.set $c40 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c40)))
+          (local.set $c41 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c41)))
+          (local.set $a (v128.load64_splat offset=136 (local.get $ap)))
+          (local.set $c50 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c50)))
+          (local.set $c51 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c51)))
+          ;; step +3
+          (local.set $b0 (v128.load offset=96 (local.get $bp)))
+          (local.set $b1 (v128.load offset=112 (local.get $bp)))
+          (local.set $a (v128.load64_splat offset=144 (local.get $ap)))
+          (local.set $c00 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
+          (local.set $a (v128.load64_splat offset=152 (local.get $ap)))
+          (local.set $c10 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
+          (local.set $a (v128.load64_splat offset=160 (local.get $ap)))
+          (local.set $c20 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
+          (local.set $a (v128.load64_splat offset=168 (local.get $ap)))
+          (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
+          (local.set $a (v128.load64_splat offset=176 (local.get $ap)))
+          (local.set $c40 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c40)))
+          (local.set $c41 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c41)))
+          (local.set $a (v128.load64_splat offset=184 (local.get $ap)))
+          (local.set $c50 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c50)))
+          (local.set $c51 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c51)))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 192)))
+          (local.set $bp (i32.add (local.get $bp) (i32.const 128)))
+          (br_if $k (i32.lt_u (local.get $bp) (local.get $endu))))))
+    ;; the last kc mod 4 steps
+    (block $done
+      (loop $k1
+        (br_if $done (i32.ge_u (local.get $bp) (local.get $end)))
+          ;; step +0
+          (local.set $b0 (v128.load (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $a (v128.load64_splat (local.get $ap)))
+          (local.set $c00 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
+          (local.set $a (v128.load64_splat offset=8 (local.get $ap)))
+          (local.set $c10 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
+          (local.set $a (v128.load64_splat offset=16 (local.get $ap)))
+          (local.set $c20 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
+          (local.set $a (v128.load64_splat offset=24 (local.get $ap)))
+          (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
+          (local.set $a (v128.load64_splat offset=32 (local.get $ap)))
+          (local.set $c40 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c40)))
+          (local.set $c41 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c41)))
+          (local.set $a (v128.load64_splat offset=40 (local.get $ap)))
+          (local.set $c50 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c50)))
+          (local.set $c51 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c51)))
+        (local.set $ap (i32.add (local.get $ap) (i32.const 48)))
+        (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
+        (br $k1)))
+    (if (i32.and (i32.eq (local.get $mr) (i32.const 6)) (i32.eq (local.get $nr) (i32.const 4)))
       (then
         (if (local.get $beta)
           (then
-            (local.set $c00 (f64x2.add (v128.load (local.get $c)) (local.get $c00)))
-            (local.set $c01 (f64x2.add (v128.load offset=16 (local.get $c)) (local.get $c01)))
-            (local.set $row (i32.add (local.get $c) (local.get $ldc)))
+            (local.set $row (local.get $c))
+            (local.set $c00 (f64x2.add (v128.load (local.get $row)) (local.get $c00)))
+            (local.set $c01 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c01)))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
             (local.set $c10 (f64x2.add (v128.load (local.get $row)) (local.get $c10)))
             (local.set $c11 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c11)))
             (local.set $row (i32.add (local.get $row) (local.get $ldc)))
@@ -164,7 +315,13 @@
             (local.set $c21 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c21)))
             (local.set $row (i32.add (local.get $row) (local.get $ldc)))
             (local.set $c30 (f64x2.add (v128.load (local.get $row)) (local.get $c30)))
-            (local.set $c31 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c31)))))
+            (local.set $c31 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c31)))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (local.set $c40 (f64x2.add (v128.load (local.get $row)) (local.get $c40)))
+            (local.set $c41 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c41)))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (local.set $c50 (f64x2.add (v128.load (local.get $row)) (local.get $c50)))
+            (local.set $c51 (f64x2.add (v128.load offset=16 (local.get $row)) (local.get $c51)))))
         (local.set $row (local.get $c))
         (v128.store (local.get $row) (local.get $c00))
         (v128.store offset=16 (local.get $row) (local.get $c01))
@@ -176,9 +333,15 @@
         (v128.store offset=16 (local.get $row) (local.get $c21))
         (local.set $row (i32.add (local.get $row) (local.get $ldc)))
         (v128.store (local.get $row) (local.get $c30))
-        (v128.store offset=16 (local.get $row) (local.get $c31)))
+        (v128.store offset=16 (local.get $row) (local.get $c31))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (v128.store (local.get $row) (local.get $c40))
+        (v128.store offset=16 (local.get $row) (local.get $c41))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (v128.store (local.get $row) (local.get $c50))
+        (v128.store offset=16 (local.get $row) (local.get $c51)))
       (else
-        ;; edge tile: spill to scratch (4×4, 32-byte rows), then copy the valid part
+        ;; edge tile: spill to scratch (6×4, 32-byte rows), then store the valid part
         (v128.store (local.get $scratch) (local.get $c00))
         (v128.store offset=16 (local.get $scratch) (local.get $c01))
         (v128.store offset=32 (local.get $scratch) (local.get $c10))
@@ -187,26 +350,32 @@
         (v128.store offset=80 (local.get $scratch) (local.get $c21))
         (v128.store offset=96 (local.get $scratch) (local.get $c30))
         (v128.store offset=112 (local.get $scratch) (local.get $c31))
-        (local.set $i (i32.const 0))
-        (block $iend (loop $iloop
-          (br_if $iend (i32.ge_s (local.get $i) (local.get $mr)))
-          (local.set $j (i32.const 0))
-          (block $jend (loop $jloop
-            (br_if $jend (i32.ge_s (local.get $j) (local.get $nr)))
-            (local.set $dst (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc)))
-              (i32.shl (local.get $j) (i32.const 3))))
-            (local.set $x (f64.load (i32.add (local.get $scratch)
-              (i32.add (i32.shl (local.get $i) (i32.const 5)) (i32.shl (local.get $j) (i32.const 3))))))
-            (if (local.get $beta)
-              (then (local.set $x (f64.add (f64.load (local.get $dst)) (local.get $x)))))
-            (f64.store (local.get $dst) (local.get $x))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $jloop)))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $iloop))))))
+        (v128.store offset=128 (local.get $scratch) (local.get $c40))
+        (v128.store offset=144 (local.get $scratch) (local.get $c41))
+        (v128.store offset=160 (local.get $scratch) (local.get $c50))
+        (v128.store offset=176 (local.get $scratch) (local.get $c51))
+        (block $iend
+          (loop $irow
+            (br_if $iend (i32.ge_s (local.get $i) (local.get $mr)))
+            (local.set $j (i32.const 0))
+            (block $jend
+              (loop $jcol
+                (br_if $jend (i32.ge_s (local.get $j) (local.get $nr)))
+                (local.set $dst (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc)))
+                  (i32.shl (local.get $j) (i32.const 3))))
+                (local.set $x (f64.load (i32.add (local.get $scratch)
+                  (i32.shl (i32.add (i32.mul (local.get $i) (i32.const 4)) (local.get $j)) (i32.const 3)))))
+                (if (local.get $beta)
+                  (then (local.set $x (f64.add (f64.load (local.get $dst)) (local.get $x)))))
+                (f64.store (local.get $dst) (local.get $x))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $jcol)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $irow))))))
 
   ;; C (m×n, row stride ldc elements) = A·B, or C + A·B when `beta` is 1, for k ≥ 1.
-  ;; `work` points to a scratch area of WORK_BYTES = 8·(MC·KC + KC·NC) + 128 bytes.
+  ;; `work` points to WORK_BYTES = 258048 + 2097152 + 192 bytes of scratch: the packed
+  ;; block of A (8·MC·KC), the packed block of B (8·KC·NC) and one tile.
   (func (export "gemm") (param $m i32) (param $n i32) (param $k i32)
     (param $a i32) (param $ars i32) (param $acs i32)
     (param $b i32) (param $brs i32) (param $bcs i32)
@@ -214,70 +383,76 @@
     (local $jc i32) (local $pc i32) (local $ic i32) (local $jr i32) (local $ir i32)
     (local $nc i32) (local $kc i32) (local $mc i32) (local $bt i32)
     (local $apbuf i32) (local $bpbuf i32) (local $scratch i32) (local $ldcb i32)
-    (local $ccol i32) (local $ctile i32) (local $bpanel i32)
+    (local $ccol i32) (local $bpanel i32)
     (local.set $apbuf (local.get $work))
-    (local.set $bpbuf (i32.add (local.get $work) (i32.const 262144)))     ;; 8·MC·KC
-    (local.set $scratch (i32.add (local.get $bpbuf) (i32.const 2097152))) ;; 8·KC·NC
+    (local.set $bpbuf (i32.add (local.get $work) (i32.const 258048)))
+    (local.set $scratch (i32.add (local.get $bpbuf) (i32.const 2097152)))
     (local.set $ldcb (i32.shl (local.get $ldc) (i32.const 3)))
-    (local.set $jc (i32.const 0))
-    (block $jcend (loop $jcloop
-      (br_if $jcend (i32.ge_s (local.get $jc) (local.get $n)))
-      (local.set $nc (i32.sub (local.get $n) (local.get $jc)))
-      (if (i32.gt_s (local.get $nc) (i32.const 1024)) (then (local.set $nc (i32.const 1024))))
-      (local.set $pc (i32.const 0))
-      (block $pcend (loop $pcloop
-        (br_if $pcend (i32.ge_s (local.get $pc) (local.get $k)))
-        (local.set $kc (i32.sub (local.get $k) (local.get $pc)))
-        (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
-        (local.set $bt (i32.or (local.get $beta) (i32.gt_s (local.get $pc) (i32.const 0))))
-        ;; B block: lanes along j (stride bcs), steps along p (stride brs)
-        (call $pack4
-          (i32.add (local.get $b) (i32.shl
-            (i32.add (i32.mul (local.get $pc) (local.get $brs)) (i32.mul (local.get $jc) (local.get $bcs)))
-            (i32.const 3)))
-          (i32.shl (local.get $bcs) (i32.const 3)) (i32.shl (local.get $brs) (i32.const 3))
-          (local.get $nc) (local.get $kc) (local.get $bpbuf))
-        (local.set $ic (i32.const 0))
-        (block $icend (loop $icloop
-          (br_if $icend (i32.ge_s (local.get $ic) (local.get $m)))
-          (local.set $mc (i32.sub (local.get $m) (local.get $ic)))
-          (if (i32.gt_s (local.get $mc) (i32.const 128)) (then (local.set $mc (i32.const 128))))
-          ;; A block: lanes along i (stride ars), steps along p (stride acs)
-          (call $pack4
-            (i32.add (local.get $a) (i32.shl
-              (i32.add (i32.mul (local.get $ic) (local.get $ars)) (i32.mul (local.get $pc) (local.get $acs)))
-              (i32.const 3)))
-            (i32.shl (local.get $ars) (i32.const 3)) (i32.shl (local.get $acs) (i32.const 3))
-            (local.get $mc) (local.get $kc) (local.get $apbuf))
-          (local.set $jr (i32.const 0))
-          (block $jrend (loop $jrloop
-            (br_if $jrend (i32.ge_s (local.get $jr) (local.get $nc)))
-            (local.set $bpanel (i32.add (local.get $bpbuf)
-              (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3))))
-            (local.set $ccol (i32.add (local.get $c) (i32.shl
-              (i32.add (i32.mul (local.get $ic) (local.get $ldc)) (i32.add (local.get $jc) (local.get $jr)))
-              (i32.const 3))))
-            (local.set $ir (i32.const 0))
-            (block $irend (loop $irloop
-              (br_if $irend (i32.ge_s (local.get $ir) (local.get $mc)))
-              (call $tile (local.get $kc)
-                (i32.add (local.get $apbuf) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
-                (local.get $bpanel)
-                (i32.add (local.get $ccol) (i32.mul (local.get $ir) (local.get $ldcb)))
-                (local.get $ldcb) (local.get $bt)
-                (select (i32.const 4) (i32.sub (local.get $mc) (local.get $ir))
-                  (i32.ge_s (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-                (select (i32.const 4) (i32.sub (local.get $nc) (local.get $jr))
-                  (i32.ge_s (i32.sub (local.get $nc) (local.get $jr)) (i32.const 4)))
-                (local.get $scratch))
-              (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-              (br $irloop)))
-            (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
-            (br $jrloop)))
-          (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
-          (br $icloop)))
-        (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
-        (br $pcloop)))
-      (local.set $jc (i32.add (local.get $jc) (i32.const 1024)))
-      (br $jcloop))))
+    (block $jcend
+      (loop $jcloop
+        (br_if $jcend (i32.ge_s (local.get $jc) (local.get $n)))
+        (local.set $nc (i32.sub (local.get $n) (local.get $jc)))
+        (if (i32.gt_s (local.get $nc) (i32.const 1024)) (then (local.set $nc (i32.const 1024))))
+        (local.set $pc (i32.const 0))
+        (block $pcend
+          (loop $pcloop
+            (br_if $pcend (i32.ge_s (local.get $pc) (local.get $k)))
+            (local.set $kc (i32.sub (local.get $k) (local.get $pc)))
+            (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
+            (local.set $bt (i32.or (local.get $beta) (i32.gt_s (local.get $pc) (i32.const 0))))
+            ;; B block: lanes along j (stride bcs), steps along p (stride brs)
+            (call $pack_b
+              (i32.add (local.get $b) (i32.shl
+                (i32.add (i32.mul (local.get $pc) (local.get $brs)) (i32.mul (local.get $jc) (local.get $bcs)))
+                (i32.const 3)))
+              (i32.shl (local.get $bcs) (i32.const 3)) (i32.shl (local.get $brs) (i32.const 3))
+              (local.get $nc) (local.get $kc) (local.get $bpbuf))
+            (local.set $ic (i32.const 0))
+            (block $icend
+              (loop $icloop
+                (br_if $icend (i32.ge_s (local.get $ic) (local.get $m)))
+                (local.set $mc (i32.sub (local.get $m) (local.get $ic)))
+                (if (i32.gt_s (local.get $mc) (i32.const 126)) (then (local.set $mc (i32.const 126))))
+                ;; A block: lanes along i (stride ars), steps along p (stride acs)
+                (call $pack_a
+                  (i32.add (local.get $a) (i32.shl
+                    (i32.add (i32.mul (local.get $ic) (local.get $ars)) (i32.mul (local.get $pc) (local.get $acs)))
+                    (i32.const 3)))
+                  (i32.shl (local.get $ars) (i32.const 3)) (i32.shl (local.get $acs) (i32.const 3))
+                  (local.get $mc) (local.get $kc) (local.get $apbuf))
+                ;; one 4-column panel of B stays in L1 while the 6-row panels of A stream past
+                (local.set $jr (i32.const 0))
+                (block $jrend
+                  (loop $jrloop
+                    (br_if $jrend (i32.ge_s (local.get $jr) (local.get $nc)))
+                    (local.set $bpanel (i32.add (local.get $bpbuf)
+                      (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3))))
+                    (local.set $ccol (i32.add (local.get $c) (i32.shl
+                      (i32.add (i32.mul (local.get $ic) (local.get $ldc)) (i32.add (local.get $jc) (local.get $jr)))
+                      (i32.const 3))))
+                    (local.set $ir (i32.const 0))
+                    (block $irend
+                      (loop $irloop
+                        (br_if $irend (i32.ge_s (local.get $ir) (local.get $mc)))
+                        (call $tile (local.get $kc)
+                          (i32.add (local.get $apbuf)
+                            (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3)))
+                          (local.get $bpanel)
+                          (i32.add (local.get $ccol) (i32.mul (local.get $ir) (local.get $ldcb)))
+                          (local.get $ldcb) (local.get $bt)
+                          (select (i32.const 6) (i32.sub (local.get $mc) (local.get $ir))
+                            (i32.ge_s (i32.sub (local.get $mc) (local.get $ir)) (i32.const 6)))
+                          (select (i32.const 4) (i32.sub (local.get $nc) (local.get $jr))
+                            (i32.ge_s (i32.sub (local.get $nc) (local.get $jr)) (i32.const 4)))
+                          (local.get $scratch))
+                        (local.set $ir (i32.add (local.get $ir) (i32.const 6)))
+                        (br $irloop)))
+                    (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
+                    (br $jrloop)))
+                (local.set $ic (i32.add (local.get $ic) (i32.const 126)))
+                (br $icloop)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+            (br $pcloop)))
+        (local.set $jc (i32.add (local.get $jc) (i32.const 1024)))
+        (br $jcloop))))
 )
