@@ -48,3 +48,4 @@ export * from "./sampler.ts";
 export * from "./sgd.ts";
 export * from "./train.ts";
 export * from "./convergence.ts";
+export * from "./flops.ts";
