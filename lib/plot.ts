@@ -241,23 +241,36 @@ function resvgReady(): Promise<void> {
   return store[WASM_KEY];
 }
 
-let fonts: Uint8Array[] | undefined;
+let fonts: Promise<Uint8Array[]> | undefined;
 
-function loadFonts(): Uint8Array[] {
-  fonts ??= FONT_FILES.map((file) => {
-    const path = `${FONT_DIR}/${file}`;
+/**
+ * DejaVu Sans from Debian's `fonts-dejavu-core` when it is installed; otherwise the same font
+ * family from the npm package `dejavu-fonts-ttf`, so that a machine with only Node and npm
+ * renders charts too (the two builds differ in a few bytes, so PNGs may differ between such
+ * machines; each machine is deterministic).
+ */
+function loadFonts(): Promise<Uint8Array[]> {
+  fonts ??= (async () => {
     try {
-      return Deno.readFileSync(path);
+      return FONT_FILES.map((file) => Deno.readFileSync(`${FONT_DIR}/${file}`));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error(
-          `cannot render PNG: font ${path} is missing; install it with \`apt-get install fonts-dejavu-core\``,
-          { cause: error },
-        );
-      }
-      throw error;
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-  });
+    try {
+      await import("dejavu-fonts-ttf/package.json", { with: { type: "json" } });
+      return await Promise.all(
+        FONT_FILES.map((file) =>
+          Deno.readFile(new URL(import.meta.resolve(`dejavu-fonts-ttf/ttf/${file}`)))
+        ),
+      );
+    } catch (error) {
+      throw new Error(
+        `cannot render PNG: the DejaVu Sans font is missing from ${FONT_DIR} and from npm's dejavu-fonts-ttf; install it with \`apt-get install fonts-dejavu-core\``,
+        { cause: error },
+      );
+    }
+  })();
+  fonts.catch(() => fonts = undefined);
   return fonts;
 }
 
@@ -291,7 +304,7 @@ export async function renderPng(
       `cannot render PNG: width must be a positive integer, got ${options.width}`,
     );
   }
-  const fontBuffers = loadFonts();
+  const fontBuffers = await loadFonts();
   await resvgReady();
   const resvg = new Resvg(svg, {
     fitTo: options.width === undefined
