@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  allocateKernelArray,
   axpy,
   columnSquaredNorms,
   hadamard,
@@ -301,6 +302,55 @@ Deno.test("products propagate NaN and infinities as IEEE arithmetic does (0·∞
       }
     });
   }
+});
+
+Deno.test("products on kernel arrays (in the wasm memory) equal products on plain arrays, bit for bit", () => {
+  const m = 37, k = 45, n = 29;
+  const plainA = filled(m * k, 7), plainB = filled(k * n, 8), plainC = filled(m * n, 9);
+  for (const backend of BACKENDS) {
+    withBackend(backend, () => {
+      for (const form of FORMS) {
+        for (const accumulate of [false, true]) {
+          const expected = plainC.slice();
+          run(form, plainA, plainB, { out: expected, m, k, n, accumulate, lda: m });
+          // every mix of resident and plain operands
+          for (let mask = 1; mask < 8; mask++) {
+            const a = mask & 1 ? allocateKernelArray(m * k) : plainA.slice();
+            const b = mask & 2 ? allocateKernelArray(k * n) : plainB.slice();
+            const out = mask & 4 ? allocateKernelArray(m * n) : new Float64Array(m * n);
+            a.set(plainA);
+            b.set(plainB);
+            out.set(plainC);
+            run(form, a, b, { out, m, k, n, accumulate, lda: m });
+            assert.deepEqual(out, expected, `${backend} ${form} mask ${mask}`);
+            assert.deepEqual(a, plainA);
+            assert.deepEqual(b, plainB);
+          }
+        }
+      }
+    });
+  }
+});
+
+Deno.test("kernel arrays are zero-filled, disjoint, and keep their values when the wasm memory grows", () => {
+  const x = allocateKernelArray(1000), y = allocateKernelArray(3);
+  assert.equal(x.length, 1000);
+  if (wasmKernelsAvailable()) assert.equal((x.buffer as ArrayBuffer).resizable, true);
+  assert.ok(x.every((v) => v === 0) && y.every((v) => v === 0));
+  x.fill(1);
+  y.fill(2);
+  assert.ok(x.every((v) => v === 1));
+  // a product large enough to grow the memory, then a new array over the old staging area
+  const big = 1500;
+  const a = filled(big * big, 1), out = new Float64Array(big * 2);
+  matmul(a, a.subarray(0, big * 2), { out, m: big, k: big, n: 2 });
+  const z = allocateKernelArray(big * big);
+  assert.ok(z.every((v) => v === 0));
+  assert.equal(x.length, 1000);
+  assert.ok(x.every((v) => v === 1) && y.every((v) => v === 2));
+  assert.equal(allocateKernelArray(0).length, 0);
+  assert.throws(() => allocateKernelArray(-1), /cannot allocate a kernel array of length -1/);
+  assert.throws(() => allocateKernelArray(1.5), RangeError);
 });
 
 Deno.test("each product form throws a RangeError naming the product when an array is too short", () => {

@@ -21,7 +21,7 @@
 ;; The summation order is fixed by these constants: same inputs give bit-identical outputs, and
 ;; the three product forms agree bit for bit on equivalent operands (they pack to the same panels).
 (module
-  (memory (export "memory") 1)
+  (memory (export "memory") 1 65536)
 
   ;; Packs A into 6-row panels: a `count`×`steps` strided matrix whose element (r, s) is at
   ;; src + r·lane + s·step (byte strides) becomes ⌈count/6⌉ panels of `steps`×6 values, stored
