@@ -4,19 +4,19 @@
  *
  * Names are parseable: `<impl> <form> m=<m> k=<k> n=<n>`, where impl is `naive` (the baseline:
  * textbook i-j-p loop), `kernels` (lib/kernels.ts as the library runs it: WebAssembly SIMD when
- * available) or `typescript` (lib/kernels.ts forced onto its TypeScript fallback), and form is
+ * available; operands in ordinary Float64Arrays, copied into the WebAssembly memory), `resident`
+ * (the same with operands from allocateKernelArray, used in place) or `typescript`
+ * (lib/kernels.ts forced onto its TypeScript fallback), and form is
  * `NN` (matmul, A·B), `TN` (matmulTransposeA, Aᵀ·B) or `NT` (matmulTransposeB, A·Bᵀ). Every
  * bench does one product of 2·m·n·k floating-point operations, so GFLOP/s = 2·m·n·k / avg_ns.
  *
  * @module
  */
-import {
-  matmul,
-  matmulTransposeA,
-  matmulTransposeB,
-  type ProductSizes,
-  useKernelBackend,
-} from "@lib/kernels.ts";
+import { kernels } from "@lib/mod.ts";
+
+const { allocateKernelArray, matmul, matmulTransposeA, matmulTransposeB, useKernelBackend } =
+  kernels;
+type ProductSizes = kernels.ProductSizes;
 
 type Form = "NN" | "TN" | "NT";
 const KERNELS: Record<Form, (a: Float64Array, b: Float64Array, s: ProductSizes) => void> = {
@@ -81,6 +81,18 @@ for (const [m, k, n] of SIZES) {
       name: `kernels ${form} ${dims}`,
       group,
       fn: () => kernel(a, b, { out, m, k, n }),
+    });
+  }
+  const ra = allocateKernelArray(m * k), rb = allocateKernelArray(k * n);
+  const rout = allocateKernelArray(m * n);
+  ra.set(a);
+  rb.set(b);
+  for (const form of ["NN", "TN", "NT"] as const) {
+    const kernel = KERNELS[form];
+    Deno.bench({
+      name: `resident ${form} ${dims}`,
+      group,
+      fn: () => kernel(ra, rb, { out: rout, m, k, n }),
     });
   }
   for (const form of ["NN", "TN", "NT"] as const) {
