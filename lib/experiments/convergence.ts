@@ -819,8 +819,11 @@ function panels(
 
 const PARTS = ["linear", "outlier", "mnist"] as const;
 
+/** The three independent parts (units) of the reproduction. */
+export type ConvergencePart = (typeof PARTS)[number];
+
 /** The random stream of one part: the k-th fork of the seed, so parts run in any order. */
-function partRandom(seed: number, part: (typeof PARTS)[number]): Random {
+function partRandom(seed: number, part: ConvergencePart): Random {
   const root = new Random(seed);
   let r = root.fork();
   for (let k = 0; k < PARTS.indexOf(part); k++) r = root.fork();
@@ -908,7 +911,7 @@ async function mnistPart(M: ConvergenceProfile["mnist"], random: Random) {
 
 /**
  * The tables of one part of the reproduction ("linear", "outlier" or "mnist") for a seed and a
- * profile, from that part's own random stream.
+ * profile ("quick", "full" or sizes of your own), from that part's own random stream.
  *
  * @example The same seed gives the same rows
  * ```ts
@@ -921,10 +924,12 @@ async function mnistPart(M: ConvergenceProfile["mnist"], random: Random) {
  * ```
  */
 export async function convergenceTables(
-  part: (typeof PARTS)[number],
-  options: ReproductionOptions,
+  part: ConvergencePart,
+  options: { seed: number; profile: ReproductionOptions["profile"] | ConvergenceProfile },
 ): Promise<Record<string, CsvRow[]>> {
-  const profile = convergenceProfiles[options.profile];
+  const profile = typeof options.profile === "string"
+    ? convergenceProfiles[options.profile]
+    : options.profile;
   const random = partRandom(options.seed, part);
   if (part === "linear") return (await linearPart(profile.linear, random)).tables;
   if (part === "outlier") return (await outlierPart(profile.outlier, random)).tables;
@@ -1199,7 +1204,7 @@ export const convergence: Reproduction = unitReproduction({
     "full-batch run (course section 3)",
   units: () => PARTS.map((part) => ({ id: part, params: { part } })),
   runUnit: async (unit, options) => ({
-    tables: await convergenceTables(unit.params.part as (typeof PARTS)[number], options),
+    tables: await convergenceTables(unit.params.part as ConvergencePart, options),
   }),
   combine: (outputs, options) => {
     const tables = concatTables(outputs);
