@@ -255,6 +255,80 @@ export function monteCarloCheck(
   });
 }
 
+/** Options of {@link learningRateSweep}. */
+export interface LearningRateSweepOptions {
+  /** The per-sample loss. */
+  loss: string | Loss;
+  /** θ*. */
+  thetaStar: ParameterSource;
+  /** b. */
+  batchSize: number;
+  /** The values of η to evaluate S at. */
+  learningRates: readonly number[];
+  /** Real SGD steps per η. */
+  draws: number;
+  /** The minibatches: one fork per η, in order. */
+  random: Random;
+}
+
+/**
+ * S at the network's current θ as a function of η: per η, the closed form, a Monte Carlo estimate
+ * from `draws` real SGD steps with its standard error and z-score, and the course's η-free value
+ * 2(θ − θ*)ᵀE[g] − E‖g‖² (the same for every η, equal to S at η = 1 only). Also the η at which
+ * the closed form vanishes, 2(θ − θ*)ᵀḠ / E‖g‖², in every row (`zero_crossing`), with the two
+ * coefficients of S(η) = η · progress_per_eta − η² · expected_squared_norm.
+ *
+ * @example The course's value is S at η = 1
+ * ```ts
+ * import { learningRateSweep } from "@lib/experiments/convergence.ts";
+ * import { linearRegression, Mlp, Random } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const { dataset, thetaStar } = linearRegression({ random: new Random(1), n: 32, d: 2, noise: 0.1 });
+ * const model = Mlp.create([2, 1], { random: new Random(2) });
+ * const rows = learningRateSweep(model, dataset, {
+ *   loss: "squaredError", thetaStar: thetaStar.data, batchSize: 4, learningRates: [0.05, 1],
+ *   draws: 100, random: new Random(3),
+ * });
+ * assert.ok(Math.abs((rows[1].closed_form as number) - (rows[1].course_value as number)) < 1e-12);
+ * assert.notEqual(rows[0].closed_form, rows[0].course_value);
+ * ```
+ */
+export function learningRateSweep(
+  model: Mlp,
+  data: Dataset,
+  options: LearningRateSweepOptions,
+): CsvRow[] {
+  const G = perSampleGradients(model, data, { loss: options.loss });
+  const step = { theta: model, thetaStar: options.thetaStar, batchSize: options.batchSize };
+  const course = courseConvergenceSpeed(G, step);
+  const atOne = convergenceSpeed(G, { ...step, learningRate: 1 });
+  const zeroCrossing = atOne.progress / atOne.expectedSquaredNorm;
+  return options.learningRates.map((eta) => {
+    const random = options.random.fork();
+    const closed = convergenceSpeed(G, { ...step, learningRate: eta }).speed;
+    const mc = sampledConvergenceSpeed(model, data, {
+      loss: options.loss,
+      thetaStar: options.thetaStar,
+      learningRate: eta,
+      batchSize: options.batchSize,
+      draws: options.draws,
+      random,
+    });
+    return {
+      learning_rate: eta,
+      batch_size: options.batchSize,
+      closed_form: closed,
+      monte_carlo: mc.mean,
+      standard_error: mc.standardError,
+      z_score: (mc.mean - closed) / mc.standardError,
+      course_value: course,
+      zero_crossing: zeroCrossing,
+      progress_per_eta: atOne.progress,
+      expected_squared_norm: atOne.expectedSquaredNorm,
+    };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The variance of the gradient norm
 
@@ -632,6 +706,10 @@ export interface ConvergenceProfile {
     evaluateEvery: number;
     snapshotSteps: readonly number[];
     draws: number;
+    /** S against η at θ_0 for this batch size: closed form, Monte Carlo, the course's value. */
+    sweepBatchSize: number;
+    /** The values of η of that sweep. */
+    sweepLearningRates: readonly number[];
   };
   /** The outlier scenario: the state θ_fit, and SGD runs on both data sets. */
   outlier: {
@@ -673,6 +751,8 @@ export const convergenceProfiles: Readonly<Record<"quick" | "full", ConvergenceP
       evaluateEvery: 10,
       snapshotSteps: [0, 100, 600],
       draws: 4000,
+      sweepBatchSize: 8,
+      sweepLearningRates: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
     },
     outlier: {
       n: 256,
@@ -709,6 +789,8 @@ export const convergenceProfiles: Readonly<Record<"quick" | "full", ConvergenceP
       evaluateEvery: 10,
       snapshotSteps: [0, 100, 500, 2000],
       draws: 20000,
+      sweepBatchSize: 8,
+      sweepLearningRates: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
     },
     outlier: {
       n: 1024,
@@ -853,7 +935,17 @@ async function linearPart(L: ConvergenceProfile["linear"], random: Random) {
     draws: L.draws,
     random: random.fork(),
   });
-  return { tables: { linear_speed: run.rows, linear_monte_carlo: check } };
+  const sweep = learningRateSweep(model, regression.dataset, {
+    loss: "squaredError",
+    thetaStar: regression.thetaStar.data,
+    batchSize: L.sweepBatchSize,
+    learningRates: L.sweepLearningRates,
+    draws: L.draws,
+    random: random.fork(),
+  });
+  return {
+    tables: { linear_speed: run.rows, linear_monte_carlo: check, linear_learning_rate: sweep },
+  };
 }
 
 /** Part 2: the outlier scenario: the state θ_fit, and SGD on both data sets with the same draws. */
@@ -942,6 +1034,78 @@ export async function convergenceTables(
 }
 
 /**
+ * The chart of a {@link learningRateSweep}: the closed form S(η) = η · progress_per_eta − η² ·
+ * expected_squared_norm as a curve over a dense grid, the Monte Carlo estimates as points, and the
+ * course's η-free value as a dashed line; log η axis, symmetric log S axis.
+ *
+ * @example
+ * ```ts
+ * import { learningRateChart } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const rows = [0.1, 1].map((eta) => ({
+ *   learning_rate: eta, closed_form: eta - eta * eta * 2, monte_carlo: eta - eta * eta * 2,
+ *   course_value: -1, progress_per_eta: 1, expected_squared_norm: 2,
+ * }));
+ * const spec = learningRateChart(rows, { title: "S(η)" }) as { layer: unknown[] };
+ * assert.equal(spec.layer.length, 3);
+ * ```
+ */
+export function learningRateChart(
+  rows: readonly CsvRow[],
+  options: { title: string },
+): VegaLiteSpec {
+  const series = [
+    "closed form S",
+    "Monte Carlo (real SGD steps)",
+    "course's last line (η dropped)",
+  ];
+  const etas = rows.map((r) => num(r.learning_rate));
+  const lo = Math.log10(Math.min(...etas)), hi = Math.log10(Math.max(...etas));
+  const a = num(rows[0].progress_per_eta), c = num(rows[0].expected_squared_norm);
+  const values: CsvRow[] = [];
+  for (let k = 0; k <= 60; k++) {
+    const eta = 10 ** (lo + (k / 60) * (hi - lo));
+    values.push({ eta, value: eta * a - eta * eta * c, series: series[0] });
+  }
+  for (const r of rows) {
+    values.push({ eta: r.learning_rate, value: r.monte_carlo, series: series[1] });
+    values.push({ eta: r.learning_rate, value: r.course_value, series: series[2] });
+  }
+  const extent = Math.max(...values.map((v) => Math.abs(num(v.value))));
+  const top = 10 ** Math.ceil(Math.log10(extent));
+  const ticks = [0];
+  for (let t = 1e-2; t <= top * 1.0001; t *= 10) ticks.push(t, -t);
+  const only = (name: string) => [{ filter: { field: "series", equal: name } }];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: options.title,
+    width: 560,
+    height: 300,
+    data: { values },
+    config: { font: "DejaVu Sans" },
+    encoding: {
+      x: { field: "eta", type: "quantitative", title: "η", scale: { type: "log" } },
+      y: {
+        field: "value",
+        type: "quantitative",
+        title: "S (symlog: linear within ±1e-3)",
+        scale: { type: "symlog", constant: 1e-3, domain: [-top, top] },
+        axis: {
+          values: ticks.sort((p, q) => p - q),
+          labelExpr: "datum.value === 0 ? '0' : format(datum.value, '~g')",
+        },
+      },
+      color: { field: "series", type: "nominal", sort: series, legend: { labelLimit: 400 } },
+    },
+    layer: [
+      { transform: only(series[0]), mark: { type: "line" } },
+      { transform: only(series[1]), mark: { type: "point", filled: true, size: 60 } },
+      { transform: only(series[2]), mark: { type: "line", strokeDash: [6, 4] } },
+    ],
+  } as unknown as VegaLiteSpec;
+}
+
+/**
  * The charts of the reproduction, from its tables: linear_terms, linear_speed, outlier_state,
  * outlier_runs, mnist_speed, mnist_distance. Every title says whether θ* is exact or
  * approximated.
@@ -988,6 +1152,10 @@ export function convergenceCharts(
     labelExpr: "datum.value === 0 ? '0' : format(datum.value, '.0e')",
   };
   charts.linear_speed = ordered(speed, "color", bLabels(L.batchSizes));
+  charts.linear_learning_rate = learningRateChart(tables.linear_learning_rate, {
+    title: `S against η at θ_0, b = ${L.sweepBatchSize} (linear regression, exact θ*); ` +
+      "symmetric log axis",
+  });
   const cases = [...new Set(tables.outlier_state.map((r) => `${r.data}, ${r.sampling}`))];
   charts.outlier_state = ordered(
     ordered(
@@ -1124,6 +1292,19 @@ export function convergenceNotes(
       mc.filter((r) => num(r.course_value) < 0).length
     } of the ${mc.length} snapshots, positive S included.`;
 
+  const sw = tables.linear_learning_rate;
+  const at = (eta: number) => sw.find((r) => r.learning_rate === eta);
+  const realistic = at(L.learningRate) ?? sw[0];
+  notes.linear_learning_rate = `S at θ_0 (the start of the runs) against η for b = ` +
+    `${L.sweepBatchSize}: the closed form, a Monte Carlo estimate from ${L.draws} real SGD steps ` +
+    `per η (largest |z| ${fmt(Math.max(...sw.map((r) => Math.abs(num(r.z_score)))))}), and the ` +
+    `course's last line, which has no η and so is one number (${
+      fmt(num(sw[0].course_value))
+    }). At η = ${realistic.learning_rate}, S = ${fmt(num(realistic.closed_form))} (Monte Carlo ` +
+    `${fmt(num(realistic.monte_carlo))} ± ${fmt(num(realistic.standard_error))}) while the ` +
+    `course's value is ${fmt(num(realistic.course_value))}. S is positive for η below ` +
+    `2(θ − θ*)ᵀḠ / E‖g‖² = ${fmt(num(sw[0].zero_crossing))} and negative above; the course's ` +
+    `value is S at η = 1.`;
   const state = tables.outlier_state;
   const pick = (data: string, sampling: string, b: number) =>
     state.find((r) => r.data === data && r.sampling === sampling && r.batch_size === b)!;
