@@ -36,6 +36,8 @@ const tiny: ConvergenceProfile = {
     evaluateEvery: 20,
     snapshotSteps: [0, 60],
     draws: 500,
+    sweepBatchSize: 8,
+    sweepLearningRates: [0.01, 0.1, 1],
   },
   outlier: {
     n: 64,
@@ -297,6 +299,7 @@ Deno.test("the charts render and every title and note about MNIST says θ* is ap
   assert.deepEqual(Object.keys(charts), [
     "linear_terms",
     "linear_speed",
+    "linear_learning_rate",
     "outlier_state",
     "outlier_runs",
     "mnist_speed",
