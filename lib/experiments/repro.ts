@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { repoRoot } from "../io.ts";
 import { computationGraphs } from "./computation_graphs.ts";
+import { cost } from "./cost.ts";
 import { convergence } from "./convergence.ts";
 import {
   type CombinedReproduction,
@@ -39,6 +40,7 @@ function selftestEnabled(): boolean {
 /** Every reproduction, in the order `repro` runs them. */
 export const reproductions: readonly Reproduction[] = [
   computationGraphs,
+  cost,
   convergence,
   ...(selftestEnabled() ? [selftest] : []),
 ];

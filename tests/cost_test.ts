@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import {
+  COST_COLUMNS,
+  costConfigs,
+  costRow,
+  costTimings,
+  flopTable,
+  ratioChart,
+  weightedRatio,
+  withinTarget,
+} from "@lib/experiments/cost.ts";
+import { classifierConfig, courseConfig, flopModel, renderSvg } from "@lib/mod.ts";
+
+Deno.test("a cost row has the ratios.csv columns in order and its numbers follow from the times", () => {
+  const config = courseConfig(256, { batch: 32, hidden: 4 });
+  const row = costRow(config, { forwardMs: 4, backwardMs: 6 });
+  assert.deepEqual(Object.keys(row), [...COST_COLUMNS]);
+  const f = flopModel(config.sizes, { batch: 32 });
+  assert.equal(row.ratio, 1.5);
+  assert.equal(row.flop_ratio, Number(f.ratio.toPrecision(4)));
+  assert.equal(row.gflops_fwd, Number((f.forward.total / 4e6).toPrecision(3)));
+  assert.equal(row.gflops_bwd, Number((f.backward.total / 6e6).toPrecision(3)));
+  assert.throws(() => costRow(config, { forwardMs: 0, backwardMs: 1 }), /forward 0 ms/);
+});
+
+Deno.test("the ±20 % target holds exactly up to the band's edges, and only for n ≥ 256", () => {
+  assert.equal(withinTarget({ n: 256, ratio: 1.2, flop_ratio: 1 }), true);
+  assert.equal(withinTarget({ n: 256, ratio: 0.8, flop_ratio: 1 }), true);
+  assert.equal(withinTarget({ n: 256, ratio: 1.21, flop_ratio: 1 }), false);
+  assert.equal(withinTarget({ n: 1024, ratio: 0.79, flop_ratio: 1 }), false);
+  assert.equal(withinTarget({ n: 255, ratio: 5, flop_ratio: 1 }), null);
+});
+
+Deno.test("the weighted ratio is the product ratio when entries are free and the FLOP ratio at one FLOP each", () => {
+  const f = flopModel(courseConfig(64, { batch: 32, hidden: 4 }).sizes, { batch: 32 });
+  const free = weightedRatio(f, { nsPerFlop: 0.05, forwardNsPerEntry: 0, backwardNsPerEntry: 0 });
+  const flat = weightedRatio(f, {
+    nsPerFlop: 0.05,
+    forwardNsPerEntry: 0.05,
+    backwardNsPerEntry: 0.05,
+  });
+  assert.ok(Math.abs(free - f.productRatio) <= 4 * Number.EPSILON * free);
+  assert.ok(Math.abs(flat - f.ratio) <= 4 * Number.EPSILON * flat);
+  // a dearer forward activation lowers the ratio, a dearer σ′ raises it
+  const dear = weightedRatio(f, {
+    nsPerFlop: 0.05,
+    forwardNsPerEntry: 15,
+    backwardNsPerEntry: 0.05,
+  });
+  assert.ok(dear < flat);
+  assert.ok(
+    weightedRatio(f, { nsPerFlop: 0.05, forwardNsPerEntry: 0.05, backwardNsPerEntry: 15 }) > flat,
+  );
+});
+
+Deno.test("the FLOP table is deterministic and gives the (2L − 1)/L limit for the course's network only", () => {
+  const configs = costConfigs("full");
+  const a = flopTable(configs), b = flopTable(configs);
+  assert.deepEqual(a, b);
+  for (const row of a) {
+    if (row.config === classifierConfig().name) assert.equal(row.limit, null);
+    else assert.equal(row.limit, (2 * (row.L as number) - 1) / (row.L as number));
+    assert.ok((row.product_ratio as number) < 2 && (row.product_ratio as number) >= 1);
+  }
+});
+
+Deno.test("the quick sweep does under a quarter of the full sweep's FLOPs, with both activations", () => {
+  const quick = costConfigs("quick"), full = costConfigs("full");
+  const work = (cs: typeof quick) =>
+    cs.reduce((s, c) => s + flopModel(c.sizes, { batch: c.batch }).step.total, 0);
+  assert.ok(work(quick) < work(full) / 4);
+  assert.deepEqual(new Set(quick.map((c) => c.activation)), new Set(["tanh", "relu"]));
+});
+
+Deno.test("timing rows carry the ratio columns, the step and the target verdict (null below n = 256)", () => {
+  const rows = costTimings([courseConfig(8, { batch: 4, hidden: 2 })], {
+    seed: 1,
+    rounds: 1,
+    minMs: 1,
+  });
+  assert.deepEqual(Object.keys(rows[0]), [
+    ...COST_COLUMNS,
+    "step_ms",
+    "gflops_step",
+    "activation",
+    "within_target",
+    "weighted_ratio",
+  ]);
+  assert.equal(rows[0].within_target, null);
+});
+
+Deno.test("the ratio chart renders, with one point per row over the reference lines", async () => {
+  const rows = [
+    { config: "n=256 B=32 L=4", n: 256, B: 32, ratio: 1.1, flop_ratio: 1.746 },
+    { config: "784-256-256-10 B=128", n: 256, B: 128, ratio: 1.2, flop_ratio: 1.253 },
+  ];
+  const spec = ratioChart(rows);
+  const svg = await renderSvg(spec);
+  assert.match(svg, /^<svg /);
+  assert.equal((spec.data as { values: unknown[] }).values.length, 2);
+  assert.match(svg, /784-256-256-10/); // a classifier row is its own series
+});
