@@ -51,8 +51,3 @@ export * from "./convergence.ts";
 export * from "./flops.ts";
 export * from "./pass_workload.ts";
 export * from "./machine.ts";
-export * from "./scores.ts";
-export * from "./importance_sampler.ts";
-export * from "./tau_estimate.ts";
-export * from "./presampler.ts";
-export * from "./baselines.ts";
