@@ -49,6 +49,8 @@ export * from "./sgd.ts";
 export * from "./train.ts";
 export * from "./convergence.ts";
 export * from "./flops.ts";
+export * from "./pass_workload.ts";
+export * from "./machine.ts";
 export * from "./scores.ts";
 export * from "./importance_sampler.ts";
 export * from "./tau_estimate.ts";
