@@ -913,9 +913,83 @@ function partRandom(seed: number, part: ConvergencePart): Random {
 }
 
 /** Part 1: linear regression with exact θ*: S along SGD per b, and Monte Carlo at snapshots. */
-async function linearPart(L: ConvergenceProfile["linear"], random: Random) {
+/** Options naming a seed and a profile ("quick", "full" or sizes of your own). */
+export interface ConvergenceSeedOptions {
+  /** The seed of the whole reproduction. */
+  seed: number;
+  /** The profile. */
+  profile: ReproductionOptions["profile"] | ConvergenceProfile;
+}
+
+function resolveProfile(profile: ConvergenceSeedOptions["profile"]): ConvergenceProfile {
+  return typeof profile === "string" ? convergenceProfiles[profile] : profile;
+}
+
+/** What the "linear" part starts from. */
+export interface LinearSetup {
+  /** The linear regression with its exact θ*. */
+  regression: LinearRegression;
+  /** The network at θ_0, where every run starts (not trained). */
+  model: Mlp;
+  /** The part's random stream after these draws (runs, Monte Carlo, sweep). */
+  random: Random;
+}
+
+/**
+ * The data and the initial network of the "linear" part, exactly as the reproduction draws them
+ * for this seed and profile, so that a notebook can look at the same θ_0.
+ *
+ * @example
+ * ```ts
+ * import { linearSetup } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const { regression, model } = linearSetup({ seed: 1, profile: "quick" });
+ * assert.equal(regression.dataset.x.shape, "10x256");
+ * assert.equal(model.parameterCount, regression.thetaStar.size);
+ * ```
+ */
+export function linearSetup(options: ConvergenceSeedOptions): LinearSetup {
+  const L = resolveProfile(options.profile).linear;
+  const random = partRandom(options.seed, "linear");
   const regression = linearRegression({ random: random.fork(), n: L.n, d: L.d, noise: L.noise });
   const model = Mlp.create([L.d, 1], { random: random.fork(), output: "identity" });
+  return { regression, model, random };
+}
+
+/** What the "outlier" part starts from. */
+export interface OutlierSetup {
+  /** The clean and the outlier data sets and θ_fit. */
+  scenario: OutlierScenario;
+  /** The part's random stream after this draw (state, θ_0 and runs). */
+  random: Random;
+}
+
+/**
+ * The outlier scenario of the "outlier" part, exactly as the reproduction draws it for this seed
+ * and profile.
+ *
+ * @example
+ * ```ts
+ * import { outlierSetup } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const { scenario } = outlierSetup({ seed: 1, profile: "quick" });
+ * assert.equal(scenario.outlier.dataset.y.get(0, 0) - scenario.clean.dataset.y.get(0, 0), 50);
+ * ```
+ */
+export function outlierSetup(options: ConvergenceSeedOptions): OutlierSetup {
+  const O = resolveProfile(options.profile).outlier;
+  const random = partRandom(options.seed, "outlier");
+  const scenario = outlierScenario({
+    random: random.fork(),
+    n: O.n,
+    d: O.d,
+    outlierError: O.outlierError,
+  });
+  return { scenario, random };
+}
+
+async function linearPart(L: ConvergenceProfile["linear"], setup: LinearSetup) {
+  const { regression, model, random } = setup;
   const common = {
     loss: "squaredError",
     thetaStar: regression.thetaStar.data,
@@ -949,13 +1023,8 @@ async function linearPart(L: ConvergenceProfile["linear"], random: Random) {
 }
 
 /** Part 2: the outlier scenario: the state θ_fit, and SGD on both data sets with the same draws. */
-async function outlierPart(O: ConvergenceProfile["outlier"], random: Random) {
-  const scenario = outlierScenario({
-    random: random.fork(),
-    n: O.n,
-    d: O.d,
-    outlierError: O.outlierError,
-  });
+async function outlierPart(O: ConvergenceProfile["outlier"], setup: OutlierSetup) {
+  const { scenario, random } = setup;
   const state = outlierState(scenario, {
     learningRate: O.learningRate,
     batchSizes: O.batchSizes,
@@ -1017,15 +1086,14 @@ async function mnistPart(M: ConvergenceProfile["mnist"], random: Random) {
  */
 export async function convergenceTables(
   part: ConvergencePart,
-  options: { seed: number; profile: ReproductionOptions["profile"] | ConvergenceProfile },
+  options: ConvergenceSeedOptions,
 ): Promise<Record<string, CsvRow[]>> {
-  const profile = typeof options.profile === "string"
-    ? convergenceProfiles[options.profile]
-    : options.profile;
-  const random = partRandom(options.seed, part);
-  if (part === "linear") return (await linearPart(profile.linear, random)).tables;
-  if (part === "outlier") return (await outlierPart(profile.outlier, random)).tables;
-  if (part === "mnist") return (await mnistPart(profile.mnist, random)).tables;
+  const profile = resolveProfile(options.profile);
+  if (part === "linear") return (await linearPart(profile.linear, linearSetup(options))).tables;
+  if (part === "outlier") return (await outlierPart(profile.outlier, outlierSetup(options))).tables;
+  if (part === "mnist") {
+    return (await mnistPart(profile.mnist, partRandom(options.seed, part))).tables;
+  }
   throw new RangeError(
     `cannot run part '${part}' of the convergence reproduction: expected one of ${
       PARTS.join(", ")
