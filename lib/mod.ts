@@ -56,3 +56,4 @@ export * from "./importance_sampler.ts";
 export * from "./tau_estimate.ts";
 export * from "./presampler.ts";
 export * from "./baselines.ts";
+export * from "./gradient_variance.ts";
