@@ -202,6 +202,11 @@ export function ratioChart(
     flop_ratio: r.flop_ratio,
     ratio: r.ratio,
   }));
+  // legend order: by the number in the label (n=64 before n=256), other labels last
+  const number = (label: string) => Number(/=(\d+)$/.exec(label)?.[1] ?? Infinity);
+  const seriesOrder = [...new Set(points.map((p) => p.series))].sort((a, b) =>
+    number(a) - number(b) || a.localeCompare(b)
+  );
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: options.title ?? "Backward/forward time ratio vs FLOP ratio",
@@ -243,7 +248,7 @@ export function ratioChart(
             title: "measured time ratio (backward / forward)",
             scale: { zero: true },
           },
-          color: { field: "series", type: "nominal", title: series },
+          color: { field: "series", type: "nominal", title: series, sort: seriesOrder },
           shape: { field: "batch", type: "nominal", title: "batch" },
           tooltip: [{ field: "config" }, { field: "ratio" }, { field: "flop_ratio" }],
         },
