@@ -7,31 +7,27 @@
  */
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../io.ts";
+import { describeMachine, machineInfo } from "../machine.ts";
 import { markdownTable } from "../table.ts";
 import type { CombinedReproduction } from "./pipeline.ts";
 
 /** Where and on what the run happened. */
 export interface RunStamp {
-  /** Git commit (short), with "+dirty" when the work tree had changes, or "unknown". */
+  /** Git commit (short), with "+dirty" when tracked files had changes, or "unknown". */
   commit: string;
-  /** Deno version. */
-  deno: string;
-  /** Logical cores. */
-  cores: number;
-  /** CPU model name, or "unknown". */
-  cpu: string;
+  /** The machine and runtime, as one line (see {@link describeMachine}). */
+  machine: string;
 }
 
 /**
- * The stamp of this process: git commit, Deno version, cores and CPU model.
+ * The stamp of this process: the git commit and the machine line.
  *
  * @example
  * ```ts
  * import { runStamp } from "@lib/experiments/report.ts";
  * import assert from "node:assert/strict";
  * const s = await runStamp();
- * assert.equal(s.deno, Deno.version.deno);
- * assert.ok(s.cores >= 1);
+ * assert.match(s.machine, new RegExp(`Deno ${Deno.version.deno}`));
  * ```
  */
 export async function runStamp(): Promise<RunStamp> {
@@ -48,14 +44,7 @@ export async function runStamp(): Promise<RunStamp> {
   } catch {
     // no git on this machine: the commit stays unknown
   }
-  let cpu = "unknown";
-  try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    cpu = info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? cpu;
-  } catch {
-    // not Linux: the model stays unknown
-  }
-  return { commit, deno: Deno.version.deno, cores: navigator.hardwareConcurrency, cpu };
+  return { commit, machine: describeMachine(machineInfo()) };
 }
 
 const MAX_ROWS = 20;
@@ -69,9 +58,9 @@ const MAX_ROWS = 20;
  * import assert from "node:assert/strict";
  * const md = reportMarkdown([], {
  *   out: "/r", seed: 1, profile: "quick", totalSeconds: 2,
- *   stamp: { commit: "abc", deno: "2.9.6", cores: 2, cpu: "x" },
+ *   stamp: { commit: "abc", machine: "x, 2 cores" },
  * });
- * assert.match(md, /commit abc · Deno 2.9.6 · seed 1 · profile quick/);
+ * assert.match(md, /commit abc · seed 1 · profile quick/);
  * ```
  */
 export function reportMarkdown(
@@ -82,8 +71,9 @@ export function reportMarkdown(
   const lines = [
     "# sgdlab reproduction report",
     "",
-    `commit ${stamp.commit} · Deno ${stamp.deno} · seed ${info.seed} · profile ${info.profile} · ` +
-    `${stamp.cores} cores, ${stamp.cpu}`,
+    `commit ${stamp.commit} · seed ${info.seed} · profile ${info.profile}`,
+    "",
+    `Machine: ${stamp.machine}`,
     "",
     "| reproduction | units | seconds (sum over units) |",
     "| --- | --- | --- |",
