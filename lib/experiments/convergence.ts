@@ -1101,6 +1101,16 @@ export async function convergenceTables(
   );
 }
 
+/** Rounds the inline data of a chart to 4 significant digits: enough to draw, a third the size. */
+function compactData(spec: VegaLiteSpec): void {
+  const values = (spec as { data?: { values?: Record<string, unknown>[] } }).data?.values ?? [];
+  for (const row of values) {
+    for (const [key, v] of Object.entries(row)) {
+      if (typeof v === "number" && Number.isFinite(v)) row[key] = Number(v.toPrecision(4));
+    }
+  }
+}
+
 /**
  * The chart of a {@link learningRateSweep}: the closed form S(η) = η · progress_per_eta − η² ·
  * expected_squared_norm as a curve over a dense grid, the Monte Carlo estimates as points, and the
@@ -1322,6 +1332,7 @@ export function convergenceCharts(
     "color",
     bLabels(M.batchSizes),
   );
+  for (const spec of Object.values(charts)) compactData(spec);
   return charts;
 }
 
