@@ -11,8 +11,8 @@
  * `passConfigFromName` reads back. Every call reuses one `MlpPass` workspace, built outside the
  * timed region (explicit timers), so nothing is allocated while timing forward or backward.
  *
- * The `elementwise` group times what the FLOP model counts apart from the products: tanh, its
- * derivative and relu over 65,536 entries, against a 256×257×256 product as the baseline.
+ * The `elementwise` group times what the FLOP model counts apart from the products: tanh and relu
+ * and their derivatives over 65,536 entries, against a 256×257×256 product as the baseline.
  *
  * @module
  */
@@ -111,4 +111,9 @@ Deno.bench({
   name: `relu forward entries=${ENTRIES}`,
   group: "elementwise",
   fn: () => relu.forward(z, { out, n: ENTRIES }),
+});
+Deno.bench({
+  name: `relu backward entries=${ENTRIES}`,
+  group: "elementwise",
+  fn: () => relu.backward(g, { z, x, out, n: ENTRIES }),
 });

@@ -21,10 +21,11 @@ import {
   COST_COLUMNS,
   type CostRow,
   costRow,
+  type MeasuredCosts,
   RATIO_TARGET_MIN_N,
   RATIO_TOLERANCE,
   ratioChart,
-  type UnitCosts,
+  unitCostsFor,
   weightedRatio,
   withinTarget,
 } from "@lib/experiments/cost.ts";
@@ -188,8 +189,8 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
 }
 
 /**
- * Unit costs from the `elementwise` group: ns per product FLOP (the 256×257×256 product), per
- * tanh and per relu entry forward, per tanh′ entry backward. Null when the group is missing.
+ * Unit costs from the `elementwise` group: ns per product FLOP (the 256×257×256 product), and ns
+ * per entry of tanh, tanh′ ∘ g, relu and relu′ ∘ g. Null when the group is missing.
  *
  * @example
  * ```ts
@@ -201,6 +202,7 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
  *   stat("tanh forward entries=65536", 65536 * 15),
  *   stat("tanh backward entries=65536", 65536),
  *   stat("relu forward entries=65536", 65536 * 2),
+ *   stat("relu backward entries=65536", 65536 * 2),
  * ])!;
  * assert.ok(Math.abs(costs.nsPerFlop - 0.05) < 1e-15);
  * assert.ok(Math.abs(costs.tanhFlops - 300) < 1e-9); // one tanh costs 300 product FLOPs
@@ -208,13 +210,12 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
  */
 export function elementwiseCosts(
   stats: readonly BenchStat[],
-):
-  | { nsPerFlop: number; tanh: number; tanhBackward: number; relu: number; tanhFlops: number }
-  | null {
+): (MeasuredCosts & { tanhFlops: number }) | null {
   const find = (prefix: string) => stats.find((s) => s.name.startsWith(prefix));
   const mm = find("matmul NN m=256 k=257 n=256"), t = find("tanh forward entries=");
   const tb = find("tanh backward entries="), r = find("relu forward entries=");
-  if (!mm || !t || !tb || !r) return null;
+  const rb = find("relu backward entries=");
+  if (!mm || !t || !tb || !r || !rb) return null;
   const entries = (s: BenchStat) => Number(s.name.split("entries=")[1]);
   const nsPerFlop = mm.avg / (2 * 256 * 257 * 256);
   const tanh = t.avg / entries(t);
@@ -223,6 +224,7 @@ export function elementwiseCosts(
     tanh,
     tanhBackward: tb.avg / entries(tb),
     relu: r.avg / entries(r),
+    reluBackward: rb.avg / entries(rb),
     tanhFlops: tanh / nsPerFlop,
   };
 }
@@ -315,24 +317,21 @@ export function reportMarkdown(input: {
     out.push(
       `From the \`elementwise\` bench group: a 256×257×256 product runs at ${
         (1 / costs.nsPerFlop).toFixed(1)
-      } GFLOP/s; tanh costs ${costs.tanh.toFixed(2)} ns per entry (as much as ${
+      } GFLOP/s; per entry, tanh costs ${costs.tanh.toFixed(2)} ns (as much as ${
         costs.tanhFlops.toFixed(0)
-      } product FLOPs), tanh′ ∘ g ${costs.tanhBackward.toFixed(2)} ns and relu ${
+      } product FLOPs), tanh′ ∘ g ${costs.tanhBackward.toFixed(2)} ns, relu ${
         costs.relu.toFixed(2)
-      } ns. The FLOP model counts each entry as one operation. A forward pass makes ` +
-        "2(n + 1) product FLOPs per tanh, so at n = 256 tanh alone adds a large fraction of the " +
-        "forward's product time, and the backward's σ′ does not make up for it: the measured " +
-        "ratio falls below the FLOP ratio. `weighted` is the model's ratio with entries weighted " +
-        "by these measured costs (products at the 256³ speed; relu′ priced as tanh′):",
+      } ns and relu′ ∘ g ${costs.reluBackward.toFixed(2)} ns. The FLOP model counts each entry ` +
+        "as one operation. A forward pass makes 2(n + 1) product FLOPs per tanh, so at n = 256 " +
+        "tanh adds a large fraction of the forward's product time, and the backward's cheap " +
+        "σ′ does not make up for it: the measured ratio falls below the FLOP ratio. `weighted` is " +
+        "the model's ratio with every entry priced at these measured costs (products at the " +
+        "256×257×256 speed):",
       "",
     );
     const weighted = rows.map((r) => {
       const config = passConfigFromName(r.config);
-      const unit: UnitCosts = {
-        nsPerFlop: costs.nsPerFlop,
-        forwardNsPerEntry: config.activation === "relu" ? costs.relu : costs.tanh,
-        backwardNsPerEntry: costs.tanhBackward,
-      };
+      const unit = unitCostsFor(config, costs);
       return {
         config: r.config,
         ratio: r.ratio,

@@ -45,6 +45,7 @@ const SAMPLE = benchJson([
   entry("tanh forward entries=65536", 65536 * 15e-6),
   entry("tanh backward entries=65536", 65536 * 1e-6),
   entry("relu forward entries=65536", 65536 * 2e-6),
+  entry("relu backward entries=65536", 65536 * 2e-6),
 ]);
 
 Deno.test("parseBenchJson refuses a failed bench by name, and text of another format", () => {
