@@ -7,6 +7,7 @@
  *   configuration, times from the bench's mean (`avg`), ratios within this one run;
  * - `ratio.svg`, `ratio.png`: the measured ratio against the FLOP ratio, with the ±20 % band;
  * - `steps.csv`: the training step's time and effective GFLOP/s per configuration;
+ * - `bench.json`: the raw output of `deno bench --json` (not written with `--from`);
  * - `REPORT.md`: the tables, the machine and Deno version, whether the ±20 % target (n ≥ 256)
  *   and the ≥ 12 GFLOP/s step target are met, what the elementwise maps cost, and where the mean
  *   disagrees with the p75 or the minimum.
@@ -411,11 +412,13 @@ async function main(args: string[]): Promise<void> {
     strict: true,
   });
   const text = values.from ? await Deno.readTextFile(values.from) : await runBench(values.quick);
+  const out = values.out ?? resultsDir("bench");
+  await Deno.mkdir(out, { recursive: true });
+  // keep the raw measurements: `--from results/bench/bench.json` redraws everything from them
+  if (!values.from) await writeFileAtomic(join(out, "bench.json"), text);
   const parsed = parseBenchJson(text);
   const { rows, details } = benchRows(parsed.benches);
   if (rows.length === 0) throw new Error("cannot report: no fwd/bwd bench pairs in the JSON");
-  const out = values.out ?? resultsDir("bench");
-  await Deno.mkdir(out, { recursive: true });
   await writeCsv(join(out, "ratios.csv"), rows, { columns: COST_COLUMNS });
   await writeCsv(
     join(out, "steps.csv"),
@@ -442,7 +445,7 @@ async function main(args: string[]): Promise<void> {
     target: r.n < RATIO_TARGET_MIN_N ? "" : withinTarget(r) ? "met" : "MISSED",
   }));
   console.log(textTable(printable));
-  console.log(`\nwrote ${join(out, "ratios.csv")}, ratio.svg/png, steps.csv and REPORT.md`);
+  console.log(`\nwrote ${join(out, "ratios.csv")}, ratio.svg/png, steps.csv, REPORT.md`);
 }
 
 if (import.meta.main) {

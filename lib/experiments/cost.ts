@@ -207,6 +207,7 @@ export function ratioChart(
   const seriesOrder = [...new Set(points.map((p) => p.series))].sort((a, b) =>
     number(a) - number(b) || a.localeCompare(b)
   );
+  const batchOrder = [...new Set(points.map((p) => p.batch))].sort((a, b) => number(a) - number(b));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: options.title ?? "Backward/forward time ratio vs FLOP ratio",
@@ -249,7 +250,7 @@ export function ratioChart(
             scale: { zero: true },
           },
           color: { field: "series", type: "nominal", title: series, sort: seriesOrder },
-          shape: { field: "batch", type: "nominal", title: "batch" },
+          shape: { field: "batch", type: "nominal", title: "batch", sort: batchOrder },
           tooltip: [{ field: "config" }, { field: "ratio" }, { field: "flop_ratio" }],
         },
       },
