@@ -13,56 +13,18 @@ import {
 import {
   convergenceCharts,
   convergenceNotes,
-  type ConvergenceProfile,
   convergenceTables,
   gradientNormMoments,
   monteCarloCheck,
   outlierScenario,
   outlierState,
+  smokeProfile,
   speedAlongRun,
 } from "@lib/experiments/convergence.ts";
 
 const num = (v: unknown) => v as number;
 
-/** A profile small enough for a unit test, with every part of the reproduction. */
-const tiny: ConvergenceProfile = {
-  linear: {
-    n: 64,
-    d: 3,
-    noise: 0.5,
-    learningRate: 0.05,
-    batchSizes: [1, 8],
-    steps: 60,
-    evaluateEvery: 20,
-    snapshotSteps: [0, 60],
-    draws: 500,
-    sweepBatchSize: 8,
-    sweepLearningRates: [0.01, 0.1, 1],
-  },
-  outlier: {
-    n: 64,
-    d: 3,
-    outlierError: 30,
-    learningRate: 0.05,
-    batchSizes: [1, 8],
-    steps: 200,
-    evaluateEvery: 20,
-    chartBatchSize: 1,
-    draws: 500,
-  },
-  mnist: {
-    trainSize: 48,
-    hidden: 8,
-    fullBatchSteps: 100,
-    fullBatchLearningRate: 0.5,
-    learningRate: 0.1,
-    batchSizes: [1, 8],
-    steps: 20,
-    evaluateEvery: 10,
-    snapshotSteps: [0],
-    draws: 200,
-  },
-};
+const tiny = smokeProfile;
 
 Deno.test("the reproduction's tables are identical for the same seed and differ for another", async () => {
   for (const part of ["linear", "outlier"] as const) {

@@ -818,6 +818,57 @@ export const convergenceProfiles: Readonly<Record<"quick" | "full", ConvergenceP
   },
 };
 
+/**
+ * Sizes small enough for tests and examples (a second or so for all three parts): the same
+ * computations as the other profiles on toy problems.
+ *
+ * @example
+ * ```ts
+ * import { convergenceTables, smokeProfile } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const t = await convergenceTables("mnist", { seed: 1, profile: smokeProfile });
+ * assert.equal(t.mnist_theta_star[0].train_size, smokeProfile.mnist.trainSize);
+ * ```
+ */
+export const smokeProfile: ConvergenceProfile = {
+  linear: {
+    n: 64,
+    d: 3,
+    noise: 0.5,
+    learningRate: 0.05,
+    batchSizes: [1, 8],
+    steps: 60,
+    evaluateEvery: 20,
+    snapshotSteps: [0, 60],
+    draws: 500,
+    sweepBatchSize: 8,
+    sweepLearningRates: [0.01, 0.1, 1],
+  },
+  outlier: {
+    n: 64,
+    d: 3,
+    outlierError: 30,
+    learningRate: 0.05,
+    batchSizes: [1, 8],
+    steps: 200,
+    evaluateEvery: 20,
+    chartBatchSize: 1,
+    draws: 500,
+  },
+  mnist: {
+    trainSize: 48,
+    hidden: 8,
+    fullBatchSteps: 100,
+    fullBatchLearningRate: 0.5,
+    learningRate: 0.1,
+    batchSizes: [1, 8],
+    steps: 20,
+    evaluateEvery: 10,
+    snapshotSteps: [0],
+    draws: 200,
+  },
+};
+
 const num = (v: CsvValue) => v as number;
 
 function fmt(v: number, digits = 3): string {
@@ -1184,9 +1235,21 @@ export function learningRateChart(
 }
 
 /**
- * The charts of the reproduction, from its tables: linear_terms, linear_speed, outlier_state,
- * outlier_runs, mnist_speed, mnist_distance. Every title says whether θ* is exact or
- * approximated.
+ * The charts of the reproduction, from its tables: linear_terms, linear_speed,
+ * linear_learning_rate, outlier_state, outlier_runs, mnist_speed, mnist_distance. Every title
+ * says whether θ* is exact or approximated.
+ *
+ * @example
+ * ```ts
+ * import { convergenceCharts, convergenceTables, smokeProfile } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const tables = {};
+ * for (const part of ["linear", "outlier", "mnist"] as const) {
+ *   Object.assign(tables, await convergenceTables(part, { seed: 1, profile: smokeProfile }));
+ * }
+ * const charts = convergenceCharts(tables, smokeProfile);
+ * assert.match(String(charts.mnist_speed.title), /θ\* approximated/);
+ * ```
  */
 export function convergenceCharts(
   tables: Record<string, CsvRow[]>,
@@ -1336,7 +1399,21 @@ export function convergenceCharts(
   return charts;
 }
 
-/** The notes of the reproduction: how to read each table and chart, with its figures. */
+/**
+ * The notes of the reproduction: how to read each table and chart, with its figures.
+ *
+ * @example
+ * ```ts
+ * import { convergenceNotes, convergenceTables, smokeProfile } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const tables = {};
+ * for (const part of ["linear", "outlier", "mnist"] as const) {
+ *   Object.assign(tables, await convergenceTables(part, { seed: 1, profile: smokeProfile }));
+ * }
+ * const notes = convergenceNotes(tables, smokeProfile);
+ * assert.match(notes.mnist_speed, /approximated by θ̂/);
+ * ```
+ */
 export function convergenceNotes(
   tables: Record<string, CsvRow[]>,
   profile: ConvergenceProfile,
@@ -1456,7 +1533,18 @@ export function convergenceNotes(
   return notes;
 }
 
-/** The reproduction registered as `convergence`: three units (linear, outlier, mnist). */
+/**
+ * The reproduction registered as `convergence`: three units (linear, outlier, mnist), each with
+ * its own random stream, combined into tables, charts and notes.
+ *
+ * @example
+ * ```ts
+ * import { convergence } from "@lib/experiments/convergence.ts";
+ * import assert from "node:assert/strict";
+ * const units = convergence.units!({ seed: 1, profile: "quick" });
+ * assert.deepEqual(units.map((u) => u.id), ["linear", "outlier", "mnist"]);
+ * ```
+ */
 export const convergence: Reproduction = unitReproduction({
   name: "convergence",
   description: "the convergence speed S of SGD and its terms along training: linear regression " +
