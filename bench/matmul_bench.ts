@@ -5,8 +5,9 @@
  * Names are parseable: `<impl> <form> m=<m> k=<k> n=<n>`, where impl is `naive` (the baseline:
  * textbook i-j-p loop), `kernels` (lib/kernels.ts as the library runs it: WebAssembly SIMD when
  * available; operands in ordinary Float64Arrays, copied into the WebAssembly memory), `resident`
- * (the same with operands from allocateKernelArray, used in place) or `typescript`
- * (lib/kernels.ts forced onto its TypeScript fallback), and form is
+ * (the same with operands from allocateKernelArray, used in place), `threads2` (`kernels` with
+ * useKernelThreads(2): a worker computes half of the columns; only for products large enough to
+ * be split) or `typescript` (lib/kernels.ts forced onto its TypeScript fallback), and form is
  * `NN` (matmul, A·B), `TN` (matmulTransposeA, Aᵀ·B) or `NT` (matmulTransposeB, A·Bᵀ). Every
  * bench does one product of 2·m·n·k floating-point operations, so GFLOP/s = 2·m·n·k / avg_ns.
  *
@@ -14,8 +15,16 @@
  */
 import { kernels } from "@lib/mod.ts";
 
-const { allocateKernelArray, matmul, matmulTransposeA, matmulTransposeB, useKernelBackend } =
-  kernels;
+const {
+  allocateKernelArray,
+  kernelThreadsActive,
+  matmul,
+  matmulTransposeA,
+  matmulTransposeB,
+  PARALLEL_PRODUCT_FLOPS,
+  useKernelBackend,
+  useKernelThreads,
+} = kernels;
 type ProductSizes = kernels.ProductSizes;
 
 type Form = "NN" | "TN" | "NT";
@@ -54,6 +63,17 @@ function naive(
   }
 }
 
+const idle = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sets the kernels' thread count; for 2, waits (up to a second) until the helper is ready. */
+function threads(count: 1 | 2): void {
+  useKernelThreads(count);
+  const deadline = performance.now() + 1000;
+  while (count === 2 && kernelThreadsActive() < 2 && performance.now() < deadline) {
+    Atomics.wait(idle, 0, 0, 1);
+  }
+}
+
 /** Bench options that keep slow cases (over ~0.05 s per call) to a few iterations. */
 function iterations(flops: number): { n?: number; warmup?: number } {
   return flops > 1e8 ? { n: 4, warmup: 1 } : {};
@@ -80,8 +100,24 @@ for (const [m, k, n] of SIZES) {
     Deno.bench({
       name: `kernels ${form} ${dims}`,
       group,
-      fn: () => kernel(a, b, { out, m, k, n }),
+      fn: () => {
+        threads(1);
+        kernel(a, b, { out, m, k, n });
+      },
     });
+  }
+  if (flops >= PARALLEL_PRODUCT_FLOPS) {
+    for (const form of ["NN", "TN", "NT"] as const) {
+      const kernel = KERNELS[form];
+      Deno.bench({
+        name: `threads2 ${form} ${dims}`,
+        group,
+        fn: () => {
+          threads(2);
+          kernel(a, b, { out, m, k, n });
+        },
+      });
+    }
   }
   const ra = allocateKernelArray(m * k), rb = allocateKernelArray(k * n);
   const rout = allocateKernelArray(m * n);
@@ -92,7 +128,10 @@ for (const [m, k, n] of SIZES) {
     Deno.bench({
       name: `resident ${form} ${dims}`,
       group,
-      fn: () => kernel(ra, rb, { out: rout, m, k, n }),
+      fn: () => {
+        threads(1);
+        kernel(ra, rb, { out: rout, m, k, n });
+      },
     });
   }
   for (const form of ["NN", "TN", "NT"] as const) {

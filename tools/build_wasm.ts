@@ -16,7 +16,8 @@ export const GEMM_WAT_URL: URL = new URL("../lib/wasm/gemm.wat", import.meta.url
 export const GEMM_MODULE_URL: URL = new URL("../lib/wasm/gemm_wasm.ts", import.meta.url);
 
 /**
- * Assembles WebAssembly text (with the SIMD and relaxed-SIMD features) into a validated binary.
+ * Assembles WebAssembly text (with the SIMD, relaxed-SIMD and threads features) into a validated
+ * binary.
  *
  * @example
  * ```ts
@@ -32,9 +33,11 @@ export async function assembleWat(
   name = "module.wat",
 ): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(name, text, { simd: true, relaxed_simd: true });
+  const features = { simd: true, relaxed_simd: true, threads: true };
+  const module = wabt.parseWat(name, text, features);
   try {
-    module.validate();
+    // wabt's typings omit validate's features argument; without it, shared memories are refused
+    (module as unknown as { validate(features: object): void }).validate(features);
     return new Uint8Array(module.toBinary({}).buffer);
   } finally {
     module.destroy();

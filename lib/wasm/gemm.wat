@@ -1,8 +1,8 @@
 ;; Double-precision matrix product C = A·B (+ C), for sgdlab's lib/kernels.ts.
 ;;
 ;; Assembled by `deno task build:wasm` (tools/build_wasm.ts) into lib/wasm/gemm_wasm.ts.
-;; Needs WebAssembly SIMD and relaxed SIMD (f64x2.relaxed_madd, a fused multiply-add on
-;; machines with FMA).
+;; Needs WebAssembly SIMD, relaxed SIMD (f64x2.relaxed_madd, a fused multiply-add on machines
+;; with FMA) and threads (a shared memory, imported as env.memory).
 ;;
 ;; Operands are addressed through strides, so one routine serves the three product forms:
 ;; element (i, p) of A is at a + 8·(i·ars + p·acs) and element (p, j) of B at b + 8·(p·brs + j·bcs);
@@ -21,7 +21,8 @@
 ;; The summation order is fixed by these constants: same inputs give bit-identical outputs, and
 ;; the three product forms agree bit for bit on equivalent operands (they pack to the same panels).
 (module
-  (memory (export "memory") 1 65536)
+  ;; A shared memory, so that a worker can run part of a product on the same operands
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; Packs A into 6-row panels: a `count`×`steps` strided matrix whose element (r, s) is at
   ;; src + r·lane + s·step (byte strides) becomes ⌈count/6⌉ panels of `steps`×6 values, stored
