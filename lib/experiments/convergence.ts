@@ -1484,7 +1484,9 @@ export function convergenceNotes(
     `is ${fmt(num(out.variance_term) / num(out.progress))} times the progress term; a batch of b ` +
     `divides it by b. Sampling p_i ∝ ‖G_i‖ (rows "p ∝ ‖G_i‖", the importance sampling of the next ` +
     `notebook) always draws sample 0, with weight 1/N: g = Ḡ exactly, Tr V = ` +
-    `${fmt(num(optimal.trace_variance_g))}, and S is the full-batch value for every b.`;
+    `${
+      fmt(num(optimal.trace_variance_g))
+    } (0 up to rounding), and S is the full-batch value for every b.`;
   const secondHalf = (data: string) => {
     const values = tables.outlier_runs
       .filter((r) =>
