@@ -3,9 +3,9 @@
  * per size. Run with `deno bench bench/matmul_bench.ts` (add `--json` for the report).
  *
  * Names are parseable: `<impl> <form> m=<m> k=<k> n=<n>`, where impl is `naive` (the baseline:
- * textbook i-j-p loop), `kernels` (lib/kernels.ts as the library runs it: WebAssembly SIMD when
+ * textbook i-j-p loop), `matmul` (lib/kernels.ts as the library runs it: WebAssembly SIMD when
  * available; operands in ordinary Float64Arrays, copied into the WebAssembly memory), `resident`
- * (the same with operands from allocateKernelArray, used in place), `threads2` (`kernels` with
+ * (the same with operands from allocateKernelArray, used in place), `threads2` (`matmul` with
  * useKernelThreads(2): a worker computes half of the columns; only for products large enough to
  * be split) or `typescript` (lib/kernels.ts forced onto its TypeScript fallback), and form is
  * `NN` (matmul, A·B), `TN` (matmulTransposeA, Aᵀ·B) or `NT` (matmulTransposeB, A·Bᵀ). Every
@@ -98,7 +98,7 @@ for (const [m, k, n] of SIZES) {
   for (const form of ["NN", "TN", "NT"] as const) {
     const kernel = KERNELS[form];
     Deno.bench({
-      name: `kernels ${form} ${dims}`,
+      name: `matmul ${form} ${dims}`,
       group,
       fn: () => {
         threads(1);
