@@ -5,7 +5,8 @@
  * final tables, charts and notes.
  *
  * A unit's file is its cache entry: it is written to a temporary name and renamed, and it holds
- * a key made of the reproduction, the unit and its parameters, the seed and the profile. A rerun
+ * a key made of the reproduction, the unit and its parameters, the seed, the profile and a
+ * fingerprint of the code in `lib/`. A rerun
  * skips every unit whose file exists with the same key, so a killed run loses at most the units
  * that were in flight, and nothing already written is ever corrupted.
  *
@@ -70,8 +71,41 @@ export function unitsOf(r: Reproduction, options: ReproductionOptions): Reproduc
 }
 
 /**
+ * A fingerprint of the library's code: the hex SHA-256 of every `.ts` file under `lib/` (paths
+ * and contents, sorted by path). It is part of every unit's key, so a rerun after a code change
+ * recomputes instead of reusing results of the old code.
+ *
+ * @example
+ * ```ts
+ * import { codeFingerprint } from "@lib/experiments/pipeline.ts";
+ * import assert from "node:assert/strict";
+ * assert.match(await codeFingerprint(), /^[0-9a-f]{64}$/);
+ * assert.equal(await codeFingerprint(), await codeFingerprint());
+ * ```
+ */
+export async function codeFingerprint(): Promise<string> {
+  const root = new URL("../", import.meta.url);
+  const files: string[] = [];
+  const walk = (dir: URL, prefix: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isDirectory) walk(new URL(`${entry.name}/`, dir), `${prefix}${entry.name}/`);
+      else if (entry.isFile && entry.name.endsWith(".ts")) files.push(`${prefix}${entry.name}`);
+    }
+  };
+  walk(root, "");
+  files.sort();
+  const parts = files.map((f) => `${f}\n${Deno.readTextFileSync(new URL(f, root))}`);
+  return await sha256(parts.join("\n\u0000\n"));
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
  * The cache key of a unit: the hex SHA-256 of its reproduction, id, parameters (keys sorted),
- * seed and profile.
+ * seed, profile and the code fingerprint.
  *
  * @example
  * ```ts
@@ -86,12 +120,12 @@ export function unitsOf(r: Reproduction, options: ReproductionOptions): Reproduc
 export async function unitKey(
   reproduction: string,
   unit: ReproductionUnit,
-  options: ReproductionOptions,
+  options: ReproductionOptions & { code?: string },
 ): Promise<string> {
   const params = Object.keys(unit.params).sort().map((k) => [k, unit.params[k]]);
-  const text = JSON.stringify([reproduction, unit.id, params, options.seed, options.profile]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256(
+    JSON.stringify([reproduction, unit.id, params, options.seed, options.profile, options.code]),
+  );
 }
 
 /**
@@ -105,6 +139,7 @@ export async function planUnits(
   options: ReproductionOptions & { out: string; shard?: Shard | null },
 ): Promise<PlannedUnit[]> {
   const planned: PlannedUnit[] = [];
+  const code = await codeFingerprint();
   let index = 0;
   for (const r of reproductions) {
     const seen = new Set<string>();
@@ -119,7 +154,7 @@ export async function planUnits(
         reproduction: r,
         unit,
         index: index++,
-        key: await unitKey(r.name, unit, options),
+        key: await unitKey(r.name, unit, { ...options, code }),
         file: join(options.out, r.name, "units", `${unit.id}.json`),
       });
     }
