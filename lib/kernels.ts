@@ -412,7 +412,8 @@ let helperControl = -1, helperWork = -1;
  * see {@link kernelThreadsActive}), exits after a second without work (so that a program can
  * end; it restarts on demand), and is stopped by `useKernelThreads(1)`.
  * Two threads pay off only when the second core is free: on the 2-core development machine a
- * 1024×256×1024 product ran 1.9–2.0× faster when idle, and no faster under other load.
+ * 1024×256×1024 product ran 1.8× faster (256×256×256: 1.6×) when the machine was otherwise
+ * idle, and no faster while other processes kept the second core busy.
  *
  * @throws {RangeError} when `threads` is not 1 or 2
  * @example
