@@ -57,3 +57,4 @@ export * from "./tau_estimate.ts";
 export * from "./presampler.ts";
 export * from "./baselines.ts";
 export * from "./gradient_variance.ts";
+export * from "./sampling_variance.ts";
