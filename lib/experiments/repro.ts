@@ -17,6 +17,7 @@ import { repoRoot } from "../io.ts";
 import { computationGraphs } from "./computation_graphs.ts";
 import { cost } from "./cost.ts";
 import { convergence } from "./convergence.ts";
+import { importance } from "./importance.ts";
 import {
   type CombinedReproduction,
   combineReproduction,
@@ -42,6 +43,7 @@ export const reproductions: readonly Reproduction[] = [
   computationGraphs,
   cost,
   convergence,
+  importance,
   ...(selftestEnabled() ? [selftest] : []),
 ];
 
