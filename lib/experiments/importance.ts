@@ -1015,61 +1015,91 @@ const SCHEME_LABELS: Readonly<Record<string, string>> = {
   "presampled-gradient-norm": "gradient norm, presampled",
 };
 
+/** The setup line of the charts' subtitles. */
+function setupLine(profile: ImportanceProfile): string {
+  const net = `784-${profile.hidden.join("-")}-10`;
+  return `${
+    profile.dataset === "mnist" ? "MNIST" : "Fashion-MNIST"
+  } (N = ${profile.trainSize}), ${net} relu, b = ${profile.batchSize}, B = ${
+    Math.round(profile.presample * profile.batchSize)
+  }, η = ${profile.learningRate}, ${profile.seeds} seeds`;
+}
+
+/** The horizontal axes of the training curves. */
+export type CurveAxis = "step" | "forward_equivalents" | "seconds";
+
+const AXIS_TITLES: Readonly<Record<CurveAxis, string>> = {
+  step: "SGD iterations",
+  forward_equivalents: "forward-equivalents (backward = 2)",
+  seconds: "training seconds (wall clock)",
+};
+
+/**
+ * The training curves of the combined tables (`curves`, and `curves_timing` when the seconds
+ * axis is asked for): the mean over seeds of `y` ("train_loss" or "test_error") with a ±1 sd
+ * band, one panel per axis. Without the seconds axis the chart holds no wall-clock number, so it
+ * is deterministic.
+ *
+ * @example
+ * ```ts
+ * import { trainingCurvesChart, importanceProfiles } from "@lib/experiments/importance.ts";
+ * import assert from "node:assert/strict";
+ * const curves = [1, 2].map((step) => ({
+ *   sampler: "uniform", step, forward_equivalents: 384 * step, train_loss: 1 / step,
+ *   train_loss_sd: 0.1, test_error: 0.1, test_error_sd: 0,
+ * }));
+ * const spec = trainingCurvesChart({ curves }, importanceProfiles.quick, {
+ *   y: "train_loss", axes: ["step", "forward_equivalents"],
+ * }) as unknown as { hconcat: unknown[]; data: { values: Record<string, unknown>[] } };
+ * assert.equal(spec.hconcat.length, 2);
+ * assert.ok(!("seconds" in spec.data.values[0]));
+ * ```
+ */
+export function trainingCurvesChart(
+  tables: Record<string, CsvRow[]>,
+  profile: ImportanceProfile,
+  options: { y: "train_loss" | "test_error"; axes: readonly CurveAxis[] },
+): VegaLiteSpec {
+  const { y, axes } = options;
+  const labels = profile.samplers.map((s) => SAMPLER_LABELS[s]);
+  const timed = axes.includes("seconds");
+  const seconds = new Map(
+    (timed ? tables.curves_timing : []).map((r) => [`${r.sampler}|${r.step}`, num(r.seconds)]),
+  );
+  const rows = tables.curves.filter((r) => num(r.step) > 0).map((r) => {
+    const mean = num(r[y]), sd = num(r[`${y}_sd`]);
+    const row: CsvRow = {
+      sampler: SAMPLER_LABELS[r.sampler as ImportanceSamplerId],
+      step: r.step,
+      forward_equivalents: r.forward_equivalents,
+      [y]: mean,
+      lo: Math.max(mean - sd, y === "train_loss" ? mean / 4 : 0),
+      hi: mean + sd,
+    };
+    if (timed) row.seconds = seconds.get(`${r.sampler}|${r.step}`) ?? null;
+    return row;
+  });
+  const what = y === "train_loss" ? "Training loss" : "Test error";
+  return bandPanels(rows, {
+    title: { text: `${what}, mean ± sd over seeds`, subtitle: setupLine(profile) },
+    y,
+    yTitle: y === "train_loss" ? "training loss (log)" : "test error",
+    logY: y === "train_loss",
+    panels: axes.map((x) => ({ x, title: AXIS_TITLES[x] })),
+    labels,
+  });
+}
+
 function importanceCharts(
   tables: Record<string, CsvRow[]>,
   profile: ImportanceProfile,
 ): Record<string, VegaLiteSpec> {
   const labels = profile.samplers.map((s) => SAMPLER_LABELS[s]);
-  const net = `784-${profile.hidden.join("-")}-10`;
-  const setup = `${
-    profile.dataset === "mnist" ? "MNIST" : "Fashion-MNIST"
-  } (N = ${profile.trainSize}), ${net} relu, b = ${profile.batchSize}, B = ${
-    Math.round(profile.presample * profile.batchSize)
-  }, η = ${profile.learningRate}, ${profile.seeds} seeds`;
-  const seconds = new Map(
-    tables.curves_timing.map((r) => [`${r.sampler}|${r.step}`, num(r.seconds)]),
-  );
-  const curveRows = (y: string) =>
-    tables.curves.map((r) => {
-      const mean = num(r[y]), sd = num(r[`${y}_sd`]);
-      return {
-        sampler: SAMPLER_LABELS[r.sampler as ImportanceSamplerId],
-        step: r.step,
-        forward_equivalents: r.forward_equivalents,
-        seconds: seconds.get(`${r.sampler}|${r.step}`) ?? null,
-        [y]: mean,
-        lo: Math.max(mean - sd, y === "train_loss" ? mean / 4 : 0),
-        hi: mean + sd,
-      };
-    });
-  const axes = [
-    { x: "step", title: "SGD iterations" },
-    { x: "forward_equivalents", title: "forward-equivalents (backward = 2)" },
-    { x: "seconds", title: "training seconds (wall clock)" },
-  ];
+  const setup = setupLine(profile);
+  const all = ["step", "forward_equivalents", "seconds"] as const;
   const charts: Record<string, VegaLiteSpec> = {};
-  charts.training = bandPanels(
-    curveRows("train_loss").filter((r) => num(r.step) > 0),
-    {
-      title: { text: "Training loss, mean ± sd over seeds", subtitle: setup },
-      y: "train_loss",
-      yTitle: "training loss (log)",
-      logY: true,
-      panels: axes,
-      labels,
-    },
-  );
-  charts.test_error = bandPanels(
-    curveRows("test_error").filter((r) => num(r.step) > 0),
-    {
-      title: { text: "Test error, mean ± sd over seeds", subtitle: setup },
-      y: "test_error",
-      yTitle: "test error",
-      logY: false,
-      panels: axes,
-      labels,
-    },
-  );
+  charts.training = trainingCurvesChart(tables, profile, { y: "train_loss", axes: all });
+  charts.test_error = trainingCurvesChart(tables, profile, { y: "test_error", axes: all });
 
   // variance reduction at the uniform run's checkpoints, with τ
   const schemes = Object.keys(SCHEME_LABELS);
