@@ -55,7 +55,17 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Profiles and samplers
 
-/** The samplers compared, by id. */
+/**
+ * The samplers compared, by id (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { IMPORTANCE_SAMPLERS, SAMPLER_LABELS } from "@lib/experiments/importance.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(IMPORTANCE_SAMPLERS[0], "uniform");
+ * assert.equal(SAMPLER_LABELS["switch"], "upper bound + switch, τ = ratio");
+ * ```
+ */
 export const IMPORTANCE_SAMPLERS = [
   "uniform",
   "loss",
@@ -68,7 +78,7 @@ export const IMPORTANCE_SAMPLERS = [
 /** One of {@link IMPORTANCE_SAMPLERS}. */
 export type ImportanceSamplerId = (typeof IMPORTANCE_SAMPLERS)[number];
 
-/** Legend labels of the samplers. */
+/** Legend labels of the samplers (example at {@link IMPORTANCE_SAMPLERS}). */
 export const SAMPLER_LABELS: Readonly<Record<ImportanceSamplerId, string>> = Object.freeze({
   "uniform": "uniform",
   "loss": "loss (presampled)",
@@ -124,6 +134,15 @@ export interface ImportanceProfile {
  * The profiles: `quick` (MNIST, a 784-32-32-10 net, 400 steps: about a minute on 2 workers) and
  * `full` (the issue's 784-256-256-10 on Fashion-MNIST, 60,000 images, 5 seeds, 3000 steps).
  * Both use b = 128 (K&F's batch size), B = 3b and η = 0.1.
+ *
+ * @example
+ * ```ts
+ * import { checkImportanceProfile, importanceProfiles } from "@lib/experiments/importance.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(importanceProfiles.full.hidden, [256, 256]);
+ * assert.equal(importanceProfiles.full.dataset, "fashion-mnist");
+ * checkImportanceProfile(importanceProfiles.full);
+ * ```
  */
 export const importanceProfiles: Readonly<Record<"quick" | "full", ImportanceProfile>> = Object
   .freeze({
@@ -494,6 +513,7 @@ export async function importanceRun(
       own: OWN_SCHEME[sampler] === "uniform",
       trace_variance: v.uniform,
       standard_error: 0,
+      ratio_to_uniform: 1,
       reduction: 1,
       ...common,
     });
@@ -505,6 +525,7 @@ export async function importanceRun(
         own: false,
         trace_variance: v.full[score],
         standard_error: 0,
+        ratio_to_uniform: v.full[score] / v.uniform,
         reduction: v.uniform / v.full[score],
         ...common,
       });
@@ -517,6 +538,7 @@ export async function importanceRun(
         own: OWN_SCHEME[sampler] === scheme,
         trace_variance: e.mean,
         standard_error: e.standardError,
+        ratio_to_uniform: e.mean / v.uniform,
         reduction: v.uniform / e.mean,
         ...common,
       });
@@ -654,7 +676,7 @@ export async function importanceRun(
 /**
  * The step kinds timed by {@link interleavedStepCosts}: uniform, a switch sampler while it is off
  * (a uniform step that also scores its batch and updates τ), and presampled importance sampling
- * with each score.
+ * with each score (example at {@link interleavedStepCosts}).
  */
 export const STEP_KINDS = [
   "uniform",
@@ -1492,8 +1514,8 @@ function importanceNotes(
     }), from lib/sampling_variance.ts: exact for uniform and for importance sampling over all N ` +
     `(\`full-*\`, K&F §3.1), and for presampling (\`presampled-*\`, §3.3) the exact conditional ` +
     `variance given a presample averaged over ${P.presamples} presamples (standard_error) plus ` +
-    `V₁/B. reduction = Tr V(uniform) / Tr V(scheme). own marks the scheme the run's sampler ` +
-    `uses when importance sampling is on. tau_variance_ratio and tau_sqrt_variance_ratio are ` +
+    `V₁/B. ratio_to_uniform = Tr V(scheme) / Tr V(uniform) and reduction is its inverse. ` +
+    `own marks the scheme the run's sampler uses when importance sampling is on. tau_variance_ratio and tau_sqrt_variance_ratio are ` +
     `the presampler's τ_new from the upper-bound scores of the same presamples, the estimates of ` +
     `that reduction; run_tau is the switch run's moving average. At the end of the uniform runs ` +
     `(step ${lastStep}) the presampled upper bound reduces the variance by ×${
@@ -1603,6 +1625,15 @@ export function importanceUnits(
  * The tables, charts and notes from every unit's output (in {@link importanceUnits} order).
  *
  * @throws {RangeError} when the outputs lack a uniform run
+ * @example Without a uniform run there is nothing to compare with
+ * ```ts
+ * import { combineImportance, importanceProfiles } from "@lib/experiments/importance.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => combineImportance([{ tables: { history: [] } }], { seed: 1, profile: importanceProfiles.quick }),
+ *   /no uniform run/,
+ * );
+ * ```
  */
 export function combineImportance(
   outputs: UnitOutput[],
@@ -1688,5 +1719,14 @@ export function importanceReproduction(
   });
 }
 
-/** The reproduction registered as `importance`. */
+/**
+ * The reproduction registered as `importance`.
+ *
+ * @example
+ * ```ts
+ * import { importance } from "@lib/experiments/importance.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(importance.units!({ seed: 1, profile: "quick" }).length, 18);
+ * ```
+ */
 export const importance: Reproduction = importanceReproduction(importanceProfiles);
