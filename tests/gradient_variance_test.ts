@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertClose, type Dataset, Mlp, oneHot, Random, softmaxCrossEntropy } from "@lib/mod.ts";
+import { assertClose, Random, softmaxCrossEntropy } from "@lib/mod.ts";
 import { meanGradient, perSampleGradients, traceVariance } from "@lib/convergence.ts";
 import { uniformSampler } from "@lib/sampler.ts";
 import { importanceSampler } from "@lib/importance_sampler.ts";
@@ -7,16 +7,10 @@ import { presampler } from "@lib/presampler.ts";
 import { onlineBatchSelectionSampler } from "@lib/baselines.ts";
 import { minibatchGradientVariance } from "@lib/gradient_variance.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
+import { toyClassification } from "./fixtures.ts";
 
 function tiny(n: number) {
-  const random = new Random(51);
-  const data: Dataset = {
-    name: "tiny",
-    x: random.normalMatrix(2, n),
-    y: oneHot(Array.from({ length: n }, (_, i) => i % 3), 3),
-    labels: null,
-  };
-  const model = Mlp.create([2, 3, 3], { random, activation: "tanh" });
+  const { data, model } = toyClassification(n, { seed: 51, inputs: 2, hidden: 3 });
   const G = perSampleGradients(model, data, { loss: "softmaxCrossEntropy" });
   return { data, model, G };
 }

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  assertClose,
-  type Dataset,
-  identity,
-  Matrix,
-  Mlp,
-  oneHot,
-  Random,
-  squaredError,
-} from "@lib/mod.ts";
+import { assertClose, identity, Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
 import { fit } from "@lib/train.ts";
 import type { SampleContext } from "@lib/sampler.ts";
 import {
@@ -18,22 +9,9 @@ import {
   importanceSampler,
 } from "@lib/importance_sampler.ts";
 import { Scorer } from "@lib/scores.ts";
+import { chiSquare, toyClassification } from "./fixtures.ts";
 
-/** χ² statistic of observed counts against expected counts. */
-function chiSquare(counts: number[], expected: number[]): number {
-  return counts.reduce((s, c, i) => s + (c - expected[i]) ** 2 / expected[i], 0);
-}
-
-function classification(n: number, seed: number): { data: Dataset; model: Mlp } {
-  const random = new Random(seed);
-  const data: Dataset = {
-    name: "toy",
-    x: random.normalMatrix(3, n),
-    y: oneHot(Array.from({ length: n }, (_, i) => i % 3), 3),
-    labels: null,
-  };
-  return { data, model: Mlp.create([3, 4, 3], { random, activation: "tanh" }) };
-}
+const classification = (n: number, seed: number) => toyClassification(n, { seed });
 
 Deno.test("importance draws match p ∝ upper bound (χ² at a fixed seed below its 0.1% point)", () => {
   const { data, model } = classification(6, 31);

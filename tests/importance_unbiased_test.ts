@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { assertClose, type Dataset, Mlp, oneHot, Random, softmaxCrossEntropy } from "@lib/mod.ts";
+import { assertClose, Random, softmaxCrossEntropy } from "@lib/mod.ts";
 import {
   convergenceSpeed,
   meanGradient,
@@ -18,19 +18,13 @@ import { importanceSampler } from "@lib/importance_sampler.ts";
 import { presampler } from "@lib/presampler.ts";
 import { lossProportionalSampler, onlineBatchSelectionSampler } from "@lib/baselines.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
+import { gradientRows, toyClassification } from "./fixtures.ts";
 
 /** A tiny classification problem whose samples have clearly different gradient norms. */
 function tiny(n = 4) {
-  const random = new Random(21);
-  const data: Dataset = {
-    name: "tiny",
-    x: random.normalMatrix(2, n),
-    y: oneHot(Array.from({ length: n }, (_, i) => i % 3), 3),
-    labels: null,
-  };
-  const model = Mlp.create([2, 3, 3], { random, activation: "tanh" });
+  const { data, model } = toyClassification(n, { seed: 21, inputs: 2, hidden: 3 });
   const G = perSampleGradients(model, data, { loss: "softmaxCrossEntropy" });
-  const rows = Array.from({ length: n }, (_, i) => G.data.subarray(i * G.cols, (i + 1) * G.cols));
+  const rows = gradientRows(G);
   return { data, model, G, rows };
 }
 

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import {
   assertClose,
-  type Dataset,
   identity,
   Matrix,
   Mlp,
-  oneHot,
   Random,
   softmaxCrossEntropy,
   squaredError,
@@ -15,17 +13,9 @@ import type { StepFeedback } from "@lib/sampler.ts";
 import { presampler } from "@lib/presampler.ts";
 import type { Score } from "@lib/scores.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
+import { toyClassification } from "./fixtures.ts";
 
-function classification(n: number, seed: number): { data: Dataset; model: Mlp } {
-  const random = new Random(seed);
-  const data: Dataset = {
-    name: "toy",
-    x: random.normalMatrix(3, n),
-    y: oneHot(Array.from({ length: n }, (_, i) => i % 3), 3),
-    labels: null,
-  };
-  return { data, model: Mlp.create([3, 4, 3], { random, activation: "tanh" }) };
-}
+const classification = (n: number, seed: number) => toyClassification(n, { seed });
 
 /** A score that returns scripted values: `peaked` (ratio 10) from steps, `flat` when computed. */
 const scripted: Score = {

@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
 import { checkBatch, type SampleContext, uniformSampler } from "@lib/sampler.ts";
+import { chiSquare } from "./fixtures.ts";
 
 function context(n: number, batchSize: number, seed = 1): SampleContext {
   const data = { name: "toy", x: Matrix.zeros(2, n), y: Matrix.zeros(1, n), labels: null };
   const model = Mlp.create([2, 1], { random: new Random(0) });
   return { model, data, loss: squaredError, batchSize, random: new Random(seed), step: 0 };
-}
-
-/** χ² statistic of counts against equal expected counts. */
-function chiSquare(counts: number[]): number {
-  const total = counts.reduce((s, c) => s + c, 0), expected = total / counts.length;
-  return counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
 }
 
 Deno.test("uniform with replacement draws every index equally often (χ² below its 0.1% point)", () => {

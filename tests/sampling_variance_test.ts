@@ -6,10 +6,7 @@
 import assert from "node:assert/strict";
 import {
   assertClose,
-  type Dataset,
   importanceDistribution,
-  Mlp,
-  oneHot,
   presampler,
   Random,
   samplingVariance,
@@ -18,19 +15,12 @@ import {
 } from "@lib/mod.ts";
 import { meanGradient, perSampleGradients, traceVariance } from "@lib/convergence.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
+import { gradientRows, toyClassification } from "./fixtures.ts";
 
 function tiny(n: number) {
-  const random = new Random(8);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-  const data: Dataset = {
-    name: "tiny",
-    x: random.normalMatrix(3, n),
-    y: oneHot(labels, 3),
-    labels,
-  };
-  const model = Mlp.create([3, 4, 3], { random, activation: "tanh" });
+  const { data, model } = toyClassification(n, { seed: 8, withLabels: true });
   const G = perSampleGradients(model, data, { loss: "softmaxCrossEntropy" });
-  const rows = Array.from({ length: n }, (_, i) => G.data.subarray(i * G.cols, (i + 1) * G.cols));
+  const rows = gradientRows(G);
   return { data, model, G, rows };
 }
 
