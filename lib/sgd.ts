@@ -42,6 +42,20 @@ export interface SgdStepResult {
   weights: Float64Array;
 }
 
+/** The numbers of a {@link DivergenceError}. */
+export interface DivergenceFields {
+  /** The step that failed, counted from 1. */
+  step: number;
+  /** What was not finite. */
+  quantity: string;
+  /** The non-finite value met. */
+  loss: number;
+  /** The last finite minibatch loss before it, or null. */
+  lastFiniteLoss: number | null;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
 /**
  * A NaN or infinite loss (or gradient) met during training. The parameters are left as they were
  * before the failing step.
@@ -74,16 +88,7 @@ export class DivergenceError extends RangeError {
    *
    * @param message the full message, naming the step and the last finite loss
    */
-  constructor(
-    message: string,
-    fields: {
-      step: number;
-      quantity: string;
-      loss: number;
-      lastFiniteLoss: number | null;
-      cause?: unknown;
-    },
-  ) {
+  constructor(message: string, fields: DivergenceFields) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.step = fields.step;
     this.quantity = fields.quantity;

@@ -15,7 +15,13 @@ import { type Mlp, MlpPass } from "./mlp.ts";
 import { inJupyter } from "./plot.ts";
 import type { Random } from "./random.ts";
 import { type Minibatch, type SampleContext, type Sampler, uniformSampler } from "./sampler.ts";
-import { DivergenceError, type LearningRate, learningRateAt, Sgd } from "./sgd.ts";
+import {
+  DivergenceError,
+  type DivergenceFields,
+  type LearningRate,
+  learningRateAt,
+  Sgd,
+} from "./sgd.ts";
 
 /** One row of a training history, written after every evaluation. Keys are CSV column names. */
 export interface HistoryRow {
@@ -129,17 +135,7 @@ export class TrainingDivergedError extends DivergenceError {
    *
    * @param message the full message, naming the step and the last finite loss
    */
-  constructor(
-    message: string,
-    fields: {
-      step: number;
-      quantity: string;
-      loss: number;
-      lastFiniteLoss: number | null;
-      history: HistoryRow[];
-      cause?: unknown;
-    },
-  ) {
+  constructor(message: string, fields: DivergenceFields & { history: HistoryRow[] }) {
     super(message, fields);
     this.history = fields.history;
   }
