@@ -12,7 +12,8 @@
  * timed region (explicit timers), so nothing is allocated while timing forward or backward.
  *
  * The `elementwise` group times what the FLOP model counts apart from the products: tanh and relu
- * and their derivatives over 65,536 entries, against a 256×257×256 product as the baseline.
+ * and their derivatives over 65,536 entries, against a 256×257×256 product as the baseline, and
+ * a plain `Math.tanh` loop, the forward's tanh before the vectorised kernel.
  *
  * @module
  */
@@ -101,6 +102,13 @@ Deno.bench({
   name: `tanh forward entries=${ENTRIES}`,
   group: "elementwise",
   fn: () => tanh.forward(z, { out, n: ENTRIES }),
+});
+Deno.bench({
+  name: `Math.tanh loop entries=${ENTRIES}`, // what tanh forward cost before lib/tanh_kernel.ts
+  group: "elementwise",
+  fn: () => {
+    for (let i = 0; i < ENTRIES; i++) out[i] = Math.tanh(z[i]);
+  },
 });
 Deno.bench({
   name: `tanh backward entries=${ENTRIES}`,

@@ -5,6 +5,7 @@
  * @module
  */
 import { derivative, type MathNode, parse } from "mathjs";
+import { tanhKernel } from "./tanh_kernel.ts";
 
 /** Arrays for one elementwise pass: z = pre-activation, x = σ(z), g = upstream gradient. */
 export interface ActivationArrays {
@@ -104,7 +105,7 @@ export const tanh: Activation = {
   },
   expression: "tanh(z)",
   forward(z, { out, n }) {
-    for (let i = 0; i < n; i++) out[i] = Math.tanh(z[i]);
+    tanhKernel(z, { out, n }); // WebAssembly SIMD, within 2 ulp of tanh; Math.tanh without it
   },
   backward(g, { x, out, n }) {
     for (let i = 0; i < n; i++) out[i] = g[i] * (1 - x[i] * x[i]);

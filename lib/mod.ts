@@ -58,3 +58,4 @@ export * from "./presampler.ts";
 export * from "./baselines.ts";
 export * from "./gradient_variance.ts";
 export * from "./sampling_variance.ts";
+export * from "./tanh_kernel.ts";

@@ -1,0 +1,134 @@
+;; Vectorised tanh in double precision, for sgdlab's lib/tanh_kernel.ts.
+;;
+;; Assembled by `deno task build:wasm` (tools/build_wasm.ts) into lib/wasm/tanh_wasm.ts.
+;; Needs WebAssembly SIMD and relaxed SIMD (f64x2.relaxed_madd, i64x2.relaxed_laneselect). The
+;; module owns its memory: the caller copies a chunk of inputs in, calls `tanh`, copies it out.
+;;
+;; Two lanes at a time, both formulas evaluated for both lanes and one chosen per lane (no
+;; branch), with a = |x| and the sign of x put back at the end (tanh is odd; −0 stays −0):
+;;
+;; - a < 0.875: tanh a = a + a·z·P(z)/Q(z), z = a². P/Q = (tanh(a)/a − 1)/z comes from the [4/4]
+;;   Padé approximant N/D of tanh(a)/a, Lambert's continued fraction 1/(1 + z/(3 + z/(5 + …)))
+;;   cut after z/17: P = (N − D)/z, Q = D, exact rationals below. Its relative error is below
+;;   3e-18 there. The correction a·z·P/Q is at most 18 % of a and of the opposite sign, so the
+;;   handful of roundings in it weighs at most about a fifth of their size in the result: no
+;;   cancellation near 0, and for tiny a the correction underflows and the result is a.
+;;
+;; - a ≥ 0.875: tanh a = 1 − U, U = 2/(e^{2a} + 1) ≤ 0.30. With 2a = k·ln 2 + r, |r| ≤ ln2/2
+;;   (Cody–Waite: k·LN2HI is exact), e^r = (g + r)/(g − r) where g(r) = r·coth(r/2) is even:
+;;   g = 2 + Σ 2·B_{2j}·r^{2j}/(2j)! = 2 + r²/6 − r⁴/360 + r⁶/15120 − r⁸/604800 + r¹⁰/23950080
+;;   − 691·r¹²/653837184000 + …, cut after r¹² (relative error below 5e-18 for |r| ≤ ln2/2).
+;;   So U = 2(g − r)/(2^k(g + r) + (g − r)); g ± r ∈ [1.6, 2.4] is computed as 2 + (h ± r),
+;;   h = g − 2, with one significant rounding each, and 2^k is added to the exponent bits. U's
+;;   few roundings weigh at most 0.3 of their size in 1 − U. a is clamped to 22 first: from
+;;   a > 19.07 on, U < 2^-54 and 1 − U rounds to exactly 1, and e^{2a} cannot overflow.
+;;
+;; One division serves both formulas: result = base + num/den with (base, num, den) =
+;; (a, a·z·P, Q) or (1, −2(g − r), 2^k(g + r) + (g − r)). NaN propagates through both.
+;;
+;; Error, to first order in the unit roundoff u = 2^-53, without fused multiply-adds: below
+;; 0.875 the correction carries at most 6.2u of relative error (z, two products, P, Q, the
+;; division) and |a·z·P/Q| ≤ 0.171 where the result is ≥ 0.704, so at most 1.06 ulp plus 0.5
+;; for the last rounding; above, U carries at most 4.3u (g ± r, the sum, the division, r) and
+;; U ≤ 0.296 where the result is ≥ 0.704: at most 1.27 + 0.5 ulp. Both stay below 2.5 ulp, so
+;; every result is within 2 ulp of the correctly rounded tanh (tests/tanh_kernel_test.ts
+;; measures the error against a 40-digit reference).
+;; relaxed_madd is fused on machines with FMA and a multiply then an add elsewhere: the bound
+;; holds either way, and a given machine always gives the same bits for the same input.
+(module
+  (memory (export "memory") 1)
+
+  ;; dst[i] = tanh(src[i]) for i < count (byte offsets; dst may equal src). Works on pairs, so
+  ;; an odd count also writes dst[count], computed from src[count].
+  (func (export "tanh") (param $src i32) (param $dst i32) (param $count i32)
+    (local $end i32)
+    (local $x v128) (local $a v128) (local $z v128) (local $p v128) (local $q v128)
+    (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128) (local $h v128)
+    (local $gp v128) (local $gm v128) (local $small v128)
+    ;; constants, hoisted out of the loop (a v128.const inside it is rebuilt on every pass)
+    (local $P0 v128) (local $P1 v128) (local $P2 v128) (local $P3 v128)
+    (local $Q1 v128) (local $Q2 v128) (local $Q3 v128) (local $Q4 v128)
+    (local $G1 v128) (local $G2 v128) (local $G3 v128) (local $G4 v128) (local $G5 v128)
+    (local $G6 v128)
+    (local $one v128) (local $two v128) (local $minus2 v128) (local $clamp v128)
+    (local $switch v128) (local $invln2 v128) (local $magic v128) (local $ln2hi v128)
+    (local $ln2lo v128) (local $sign v128)
+    ;; P: −1/3, −2/85, −2/5355, −4/3132675; Q: 1, 8/17, 7/255, 4/9945, 1/765765
+    (local.set $P0 (v128.const f64x2 -0x1.5555555555555p-2 -0x1.5555555555555p-2))
+    (local.set $P1 (v128.const f64x2 -0x1.8181818181818p-6 -0x1.8181818181818p-6))
+    (local.set $P2 (v128.const f64x2 -0x1.87a00187a0018p-12 -0x1.87a00187a0018p-12))
+    (local.set $P3 (v128.const f64x2 -0x1.56c16d6d82d98p-20 -0x1.56c16d6d82d98p-20))
+    (local.set $Q1 (v128.const f64x2 0x1.e1e1e1e1e1e1ep-2 0x1.e1e1e1e1e1e1ep-2))
+    (local.set $Q2 (v128.const f64x2 0x1.c1c1c1c1c1c1cp-6 0x1.c1c1c1c1c1c1cp-6))
+    (local.set $Q3 (v128.const f64x2 0x1.a5c001a5c001ap-12 0x1.a5c001a5c001ap-12))
+    (local.set $Q4 (v128.const f64x2 0x1.5e8ba44745d2dp-20 0x1.5e8ba44745d2dp-20))
+    ;; G_j = 2·B_{2j}/(2j)!: 1/6, −1/360, 1/15120, −1/604800, 1/23950080, −691/653837184000
+    (local.set $G1 (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))
+    (local.set $G2 (v128.const f64x2 -0x1.6c16c16c16c17p-9 -0x1.6c16c16c16c17p-9))
+    (local.set $G3 (v128.const f64x2 0x1.1566abc011567p-14 0x1.1566abc011567p-14))
+    (local.set $G4 (v128.const f64x2 -0x1.bbd779334ef0bp-20 -0x1.bbd779334ef0bp-20))
+    (local.set $G5 (v128.const f64x2 0x1.66a8f2bf70ebep-25 0x1.66a8f2bf70ebep-25))
+    (local.set $G6 (v128.const f64x2 -0x1.22805d644267fp-30 -0x1.22805d644267fp-30))
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $two (v128.const f64x2 2 2))
+    (local.set $minus2 (v128.const f64x2 -2 -2))
+    (local.set $clamp (v128.const f64x2 22 22))
+    (local.set $switch (v128.const f64x2 0.875 0.875))
+    ;; 1/ln 2; 1.5·2^52, whose addition rounds to an integer held in the low mantissa bits;
+    ;; −ln 2 = −LN2HI − LN2LO with LN2HI's last 21 bits zero, so that k·LN2HI is exact for k ≤ 64
+    (local.set $invln2 (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0))
+    (local.set $magic (v128.const f64x2 0x1.8p52 0x1.8p52))
+    (local.set $ln2hi (v128.const f64x2 -0x1.62e42fee00000p-1 -0x1.62e42fee00000p-1))
+    (local.set $ln2lo (v128.const f64x2 -0x1.a39ef35793c76p-33 -0x1.a39ef35793c76p-33))
+    (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $x (v128.load (local.get $src)))
+        (local.set $a (f64x2.abs (local.get $x)))
+        ;; a < 0.875: num = a·z·P(z), den = Q(z)
+        (local.set $z (f64x2.mul (local.get $a) (local.get $a)))
+        (local.set $p (f64x2.relaxed_madd (local.get $z) (local.get $P3) (local.get $P2)))
+        (local.set $p (f64x2.relaxed_madd (local.get $z) (local.get $p) (local.get $P1)))
+        (local.set $p (f64x2.relaxed_madd (local.get $z) (local.get $p) (local.get $P0)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $Q4) (local.get $Q3)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $q) (local.get $Q2)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $q) (local.get $Q1)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $q) (local.get $one)))
+        (local.set $p (f64x2.mul (f64x2.mul (local.get $a) (local.get $z)) (local.get $p)))
+        ;; a ≥ 0.875: y = 2·min(a, 22) = k·ln 2 + r (pmin keeps a NaN)
+        (local.set $y (f64x2.pmin (local.get $a) (local.get $clamp)))
+        (local.set $y (f64x2.add (local.get $y) (local.get $y)))
+        (local.set $kf (f64x2.relaxed_madd (local.get $y) (local.get $invln2) (local.get $magic)))
+        (local.set $k (f64x2.sub (local.get $kf) (local.get $magic)))
+        (local.set $r (f64x2.relaxed_madd (local.get $k) (local.get $ln2hi) (local.get $y)))
+        (local.set $r (f64x2.relaxed_madd (local.get $k) (local.get $ln2lo) (local.get $r)))
+        ;; h = g − 2 = w·(G1 + w·(G2 + … + w·G6)), w = r²
+        (local.set $w (f64x2.mul (local.get $r) (local.get $r)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $G6) (local.get $G5)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G4)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G3)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G2)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G1)))
+        (local.set $h (f64x2.mul (local.get $w) (local.get $h)))
+        (local.set $gp (f64x2.add (local.get $two) (f64x2.add (local.get $h) (local.get $r))))
+        (local.set $gm (f64x2.add (local.get $two) (f64x2.sub (local.get $h) (local.get $r))))
+        ;; 2^k·(g + r): k sits in the low bits of kf, shifted into the exponent field
+        (local.set $gp (i64x2.add (local.get $gp) (i64x2.shl (local.get $kf) (i32.const 52))))
+        ;; pick a formula per lane (the mask lanes are all ones or all zeros), divide once
+        (local.set $small (f64x2.lt (local.get $a) (local.get $switch)))
+        (v128.store (local.get $dst)
+          (v128.or
+            (v128.and (local.get $x) (local.get $sign))
+            (f64x2.add
+              (i64x2.relaxed_laneselect (local.get $a) (local.get $one) (local.get $small))
+              (f64x2.div
+                (i64x2.relaxed_laneselect (local.get $p)
+                  (f64x2.mul (local.get $gm) (local.get $minus2)) (local.get $small))
+                (i64x2.relaxed_laneselect (local.get $q)
+                  (f64x2.add (local.get $gp) (local.get $gm)) (local.get $small))))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next))))
+)
