@@ -14,7 +14,10 @@
 ;; packed into 6-row panels (kc×6, column by column). A 6×4 register tile of C (12 f64x2
 ;; accumulators) is computed per pair of panels with a k-loop of 12 fused multiply-adds per step,
 ;; unrolled by 4. Panels are zero-padded, so edge tiles run the same loop and only their store
-;; differs.
+;; differs. Panels whose lanes are strided but whose steps are contiguous (A of A·B and A·Bᵀ, B of
+;; A·Bᵀ: rows of a row-major array) are packed two steps at a time, one vector load per lane and
+;; shuffles, which matters when the other operand is narrow (θ·x with a batch of 32 columns packs
+;; as many values of θ as it does 64 FLOPs with them).
 ;;
 ;; Blocking: KC = 256, MC = 126, NC = 1024. A kc-deep panel is 12 KiB of A and 8 KiB of B (L1),
 ;; the packed MC×KC block of A 252 KiB (L2), the packed KC×NC block of B 2048 KiB.
@@ -30,6 +33,8 @@
   (func $pack_a (param $src i32) (param $lane i32) (param $step i32) (param $count i32)
     (param $steps i32) (param $dst i32)
     (local $q i32) (local $p i32) (local $t i32) (local $s i32) (local $rows i32) (local $r i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128)
+    (local $v5 v128)
     (block $done
       (loop $panels
         (br_if $done (i32.ge_s (local.get $q) (local.get $count)))
@@ -74,6 +79,47 @@
                     (local.set $s (i32.sub (local.get $s) (i32.const 1)))
                     (br $copy))))
               (else
+                (if (i32.eq (local.get $step) (i32.const 8))
+                  (then
+                    ;; each lane contiguous along the steps (a row-major operand read along
+                    ;; its rows): two steps at a time, six (four) loads transposed by shuffles
+                    (block $pend
+                      (loop $pair
+                        (br_if $pend (i32.lt_u (local.get $s) (i32.const 2)))
+                        (local.set $t (local.get $p))
+                        (local.set $v0 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v1 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v2 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v3 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v4 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v5 (v128.load (local.get $t)))
+                        (v128.store offset=0 (local.get $dst)
+                          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                            (local.get $v0) (local.get $v1)))
+                        (v128.store offset=16 (local.get $dst)
+                          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                            (local.get $v2) (local.get $v3)))
+                        (v128.store offset=32 (local.get $dst)
+                          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                            (local.get $v4) (local.get $v5)))
+                        (v128.store offset=48 (local.get $dst)
+                          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                            (local.get $v0) (local.get $v1)))
+                        (v128.store offset=64 (local.get $dst)
+                          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                            (local.get $v2) (local.get $v3)))
+                        (v128.store offset=80 (local.get $dst)
+                          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                            (local.get $v4) (local.get $v5)))
+                        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                        (local.set $dst (i32.add (local.get $dst) (i32.const 96)))
+                        (local.set $s (i32.sub (local.get $s) (i32.const 2)))
+                        (br $pair)))))
                 (block $end
                   (loop $copy
                     (br_if $end (i32.eqz (local.get $s)))
@@ -103,6 +149,7 @@
   (func $pack_b (param $src i32) (param $lane i32) (param $step i32) (param $count i32)
     (param $steps i32) (param $dst i32)
     (local $q i32) (local $p i32) (local $t i32) (local $s i32) (local $rows i32) (local $r i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (block $done
       (loop $panels
         (br_if $done (i32.ge_s (local.get $q) (local.get $count)))
@@ -145,6 +192,37 @@
                     (local.set $s (i32.sub (local.get $s) (i32.const 1)))
                     (br $copy))))
               (else
+                (if (i32.eq (local.get $step) (i32.const 8))
+                  (then
+                    ;; each lane contiguous along the steps (a row-major operand read along
+                    ;; its rows): two steps at a time, six (four) loads transposed by shuffles
+                    (block $pend
+                      (loop $pair
+                        (br_if $pend (i32.lt_u (local.get $s) (i32.const 2)))
+                        (local.set $t (local.get $p))
+                        (local.set $v0 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v1 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v2 (v128.load (local.get $t)))
+                        (local.set $t (i32.add (local.get $t) (local.get $lane)))
+                        (local.set $v3 (v128.load (local.get $t)))
+                        (v128.store offset=0 (local.get $dst)
+                          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                            (local.get $v0) (local.get $v1)))
+                        (v128.store offset=16 (local.get $dst)
+                          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                            (local.get $v2) (local.get $v3)))
+                        (v128.store offset=32 (local.get $dst)
+                          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                            (local.get $v0) (local.get $v1)))
+                        (v128.store offset=48 (local.get $dst)
+                          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+                            (local.get $v2) (local.get $v3)))
+                        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+                        (local.set $s (i32.sub (local.get $s) (i32.const 2)))
+                        (br $pair)))))
                 (block $end
                   (loop $copy
                     (br_if $end (i32.eqz (local.get $s)))
