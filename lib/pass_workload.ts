@@ -6,9 +6,10 @@
  * @module
  */
 import { courseSizes, type FlopModel, flopModel } from "./flops.ts";
+import { allocateKernelArray } from "./kernels.ts";
 import { type Loss, oneHot, resolveLoss } from "./losses.ts";
-import type { Matrix } from "./matrix.ts";
-import { Mlp, type MlpPass } from "./mlp.ts";
+import { Matrix } from "./matrix.ts";
+import { Mlp, MlpPass } from "./mlp.ts";
 import type { Random } from "./random.ts";
 
 /** One network and batch size to time. */
@@ -190,6 +191,9 @@ export interface PassWorkload {
  * Builds the network, a normal input batch and targets (normal for squared error, one-hot for
  * cross-entropy), runs one forward pass and computes the output gradient that `backward()`
  * reuses. The backward pass is timed alone, on a stored forward pass, as in the course.
+ * Like a training loop that keeps them, the parameters θ_l and the workspace live in the
+ * products' WebAssembly memory (`allocateKernelArray`, `MlpPass`'s `kernelMemory`), so no product
+ * copies its operands; the values are those of `Mlp.create` with the same generator, bit for bit.
  *
  * @example
  * ```ts
@@ -206,14 +210,22 @@ export interface PassWorkload {
 export function passWorkload(config: PassConfig, options: { random: Random }): PassWorkload {
   const { random } = options;
   const { sizes, batch } = config;
-  const net = Mlp.create(sizes, { random, activation: config.activation });
+  const drawn = Mlp.create(sizes, { random, activation: config.activation });
+  const net = new Mlp(
+    drawn.thetas.map((t) => {
+      const data = allocateKernelArray(t.size);
+      data.set(t.data);
+      return new Matrix(t.rows, t.cols, data);
+    }),
+    drawn.activations,
+  );
   const out = sizes[sizes.length - 1];
   const x = random.normalMatrix(sizes[0], batch);
   const y = config.loss === "squaredError"
     ? random.normalMatrix(out, batch)
     : oneHot(Array.from({ length: batch }, () => random.int(out)), out);
   const loss: Loss = resolveLoss(config.loss);
-  const pass = net.forward(x);
+  const pass = net.forward(x, new MlpPass(sizes, batch, { kernelMemory: true }));
   const gradOutput = loss.gradOutput(pass.output, y);
   // scaled by 1/B as lossAndGradient does (same rounding), so backward() = the step's backward
   const scale = 1 / batch;
