@@ -32,7 +32,7 @@
 ;; for the last rounding; above, U carries at most 4.3u (g ± r, the sum, the division, r) and
 ;; U ≤ 0.296 where the result is ≥ 0.704: at most 1.27 + 0.5 ulp. Both stay below 2.5 ulp, so
 ;; every result is within 2 ulp of the correctly rounded tanh (tests/tanh_kernel_test.ts
-;; measures the error against a 40-digit reference).
+;; measures the error against a 45-digit reference).
 ;; relaxed_madd is fused on machines with FMA and a multiply then an add elsewhere: the bound
 ;; holds either way, and a given machine always gives the same bits for the same input.
 (module
