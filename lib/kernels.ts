@@ -871,6 +871,32 @@ export function scaleColumns(
 }
 
 /**
+ * Whether x[0..n) are all finite: one pass that sums v·0 (NaN exactly when some v is NaN or
+ * ±Infinity) in four independent accumulators.
+ *
+ * @example
+ * ```ts
+ * import { allFinite } from "@lib/kernels.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(allFinite(Float64Array.of(1, -2, 1e308), { n: 3 }), true);
+ * assert.equal(allFinite(Float64Array.of(1, Infinity, 3), { n: 3 }), false);
+ * assert.equal(allFinite(Float64Array.of(1, 2, NaN), { n: 2 }), true); // only the first n
+ * ```
+ */
+export function allFinite(x: Float64Array, { n }: { n: number }): boolean {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i] * 0;
+    s1 += x[i + 1] * 0;
+    s2 += x[i + 2] * 0;
+    s3 += x[i + 3] * 0;
+  }
+  for (; i < n; i++) s0 += x[i] * 0;
+  const s = s0 + s1 + s2 + s3;
+  return s === s;
+}
+
+/**
  * Sum of each row of an r×c row-major array, written to out[0..r).
  *
  * @example
