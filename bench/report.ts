@@ -323,9 +323,10 @@ export function reportMarkdown(input: {
       } product FLOPs), tanh′ ∘ g ${costs.tanhBackward.toFixed(2)} ns, relu ${
         costs.relu.toFixed(2)
       } ns and relu′ ∘ g ${costs.reluBackward.toFixed(2)} ns. The FLOP model counts each entry ` +
-        "as one operation. A forward pass makes 2(n + 1) product FLOPs per tanh, so at n = 256 " +
-        "tanh adds a large fraction of the forward's product time, and the backward's cheap " +
-        "σ′ does not make up for it: the measured ratio falls below the FLOP ratio. `weighted` is " +
+        "as one operation. A forward pass makes 2(n + 1) product FLOPs per tanh; where one tanh " +
+        "weighs more than a few of those, the forward pass is heavier than the count says, the " +
+        "backward's cheaper σ′ does not make up for it, and the measured ratio falls below the " +
+        "FLOP ratio. `weighted` is " +
         "the model's ratio with every entry priced at these measured costs (products at the " +
         "256×257×256 speed):",
       "",

@@ -144,7 +144,8 @@ export interface UnitCosts {
  * The backward/forward ratio the FLOP model predicts once elementwise entries are weighted by
  * their measured cost instead of one FLOP each:
  * (P_b·c_p + E_b·c_b) / (P_f·c_p + E_f·c_f), with P products, E entries and c the unit costs.
- * With tanh at ~15 ns per entry and products at ~20 GFLOP/s, one tanh weighs about 300 FLOPs.
+ * With Math.tanh at ~15 ns per entry and products at ~20 GFLOP/s, one tanh would weigh about
+ * 300 FLOPs (the vectorised kernel of lib/tanh_kernel.ts costs ~3 ns, about 60).
  *
  * @example
  * ```ts
