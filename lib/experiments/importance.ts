@@ -867,6 +867,7 @@ function modelledTimeToTarget(
     return {
       sampler,
       seed: r.seed,
+      target_loss: r.target_loss,
       iterations: r.iterations,
       importance_steps: importance,
       off_step_ms: ms(off),
