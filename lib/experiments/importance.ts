@@ -1463,6 +1463,13 @@ function importanceNotes(
   const fePerStep = (s: ImportanceSamplerId) =>
     meanSd(cost.filter((r) => r.sampler === s).map((r) => num(r.forward_equivalents_vs_uniform)))
       .mean;
+  const switched = (s: ImportanceSamplerId) => {
+    const last = tables.history.filter((r) => r.sampler === s && r.step === P.steps);
+    if (last.length === 0) return "";
+    const share = meanSd(last.map((r) => num(r.importance_steps) / P.steps)).mean;
+    return `${SAMPLER_LABELS[s]} sampled by importance in ${fmt(100 * share, 3)}% of its steps`;
+  };
+  const switchLine = [switched("switch"), switched("switch-sqrt")].filter((x) => x).join(", ");
   notes.performance = `Issue section 5, measured (mean over seeds): the presampled upper bound ` +
     `with the switch (τ = variance ratio) ${ub ? verdict("switch") : "was not run"}; always on, ` +
     `the presampled upper bound ${verdict("upper-bound")}. A presampled upper-bound step costs ${
@@ -1487,7 +1494,7 @@ function importanceNotes(
       fmt(num(get("upper-bound")?.iterations_vs_uniform), 3)
     } uniform's iterations to the target, the exact gradient norm ×${
       fmt(num(get("gradient-norm")?.iterations_vs_uniform), 3)
-    }.`;
+    }.${switchLine ? ` Over the whole runs, the ${switchLine}.` : ""}`;
   notes.step_cost_interleaved_timing = "Per seed, at the end of the uniform run: the median " +
     "and minimum wall time of one step of each kind over interleaved rounds (each round one " +
     "step of every kind, in rotating order), so that other load falls on every kind alike.";
