@@ -26,7 +26,13 @@ import type { CsvRow, CsvValue } from "../io.ts";
 import type { Loss } from "../losses.ts";
 import { Matrix } from "../matrix.ts";
 import { Mlp } from "../mlp.ts";
-import { barChart, type ChartSpec, lineChart, type VegaLiteSpec } from "../plot.ts";
+import {
+  barChart,
+  type ChartSpec,
+  lineChart,
+  VEGA_LITE_V6_SCHEMA,
+  type VegaLiteSpec,
+} from "../plot.ts";
 import { cumulative, Random } from "../random.ts";
 import { Sgd } from "../sgd.ts";
 import { fit } from "../train.ts";
@@ -927,7 +933,7 @@ function panels(
   },
 ): VegaLiteSpec {
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: options.title,
     data: { values: rows.map((r) => ({ ...r })) },
     config: { font: "DejaVu Sans" },
@@ -1206,7 +1212,7 @@ export function learningRateChart(
   for (let t = 1e-2; t <= top * 1.0001; t *= 10) ticks.push(t, -t);
   const only = (name: string) => [{ filter: { field: "series", equal: name } }];
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: options.title,
     width: 560,
     height: 300,

@@ -16,7 +16,7 @@ import {
   passWorkload,
   timePasses,
 } from "../pass_workload.ts";
-import { lineChart, type VegaLiteSpec } from "../plot.ts";
+import { lineChart, VEGA_LITE_V6_SCHEMA, type VegaLiteSpec } from "../plot.ts";
 import { relu, tanh } from "../activations.ts";
 import { matmul } from "../kernels.ts";
 import { Random } from "../random.ts";
@@ -210,7 +210,7 @@ export function ratioChart(
   );
   const batchOrder = [...new Set(points.map((p) => p.batch))].sort((a, b) => number(a) - number(b));
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: options.title ?? "Backward/forward time ratio vs FLOP ratio",
     width: 480,
     height: 340,

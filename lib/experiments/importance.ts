@@ -34,7 +34,7 @@ import { type Dataset, loadFashionMnist, loadMnist, subset } from "../datasets.t
 import { minibatchGradientVariance } from "../gradient_variance.ts";
 import type { CsvRow, CsvValue } from "../io.ts";
 import { Mlp } from "../mlp.ts";
-import type { VegaLiteSpec } from "../plot.ts";
+import { VEGA_LITE_V6_SCHEMA, type VegaLiteSpec } from "../plot.ts";
 import { type Presampler, presampler } from "../presampler.ts";
 import { Random } from "../random.ts";
 import { softmaxCrossEntropy } from "../losses.ts";
@@ -998,7 +998,7 @@ function bandPanels(
   };
   const yScale = options.logY ? { type: "log" } : { zero: false };
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: options.title,
     data: { values: rows.map((r) => ({ ...r })) },
     config: { font: "DejaVu Sans" },
@@ -1155,7 +1155,7 @@ function importanceCharts(
     "τ = √(B Σ g²) (reference code)",
   ];
   charts.variance_reduction = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: {
       text: [
         "Variance reduction Tr V(uniform) / Tr V(scheme) at the uniform run's θ (mean over seeds)",
@@ -1218,7 +1218,7 @@ function importanceCharts(
   }
   const ownLabels = labels.slice(1);
   charts.variance_along_runs = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: {
       text: [
         "Each sampler's own variance reduction along its own run (importance on)",
@@ -1281,7 +1281,7 @@ function importanceCharts(
     scale: { type: "log", domain },
   });
   charts.score_correlation = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: {
       text: "Sampling probability × N of each score against the optimal one (p ∝ ‖∇ℓ_i‖)",
       subtitle: `uniform run, seed ${pts[0]?.seed ?? ""}; on the dashed diagonal a score ` +
@@ -1334,7 +1334,7 @@ function importanceCharts(
     }))
   );
   charts.time_to_target = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: VEGA_LITE_V6_SCHEMA,
     title: {
       text: [
         `Cost to reach training loss ${summary[0]?.target_loss} relative to uniform`,
