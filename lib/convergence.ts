@@ -130,6 +130,22 @@ function checkStep(options: { learningRate?: number; batchSize: number }, action
   }
 }
 
+/** The checked inputs shared by the S computations: gradient rows, θ, θ* and p. */
+function checkedProblem(
+  gradients: PerSampleGradients,
+  options: ConvergenceOptions,
+  action: string,
+): Rows & { theta: Float64Array; thetaStar: Float64Array; dist: Float64Array } {
+  const rows = rowsOf(gradients, action);
+  checkStep(options, action);
+  return {
+    ...rows,
+    theta: vectorOf(options.theta, rows.p, "theta", action),
+    thetaStar: vectorOf(options.thetaStar, rows.p, "thetaStar", action),
+    dist: distributionOf(options.p, rows.n, action),
+  };
+}
+
 /**
  * p as a checked Float64Array (uniform when omitted): length N, entries finite and >= 0, sum 1
  * within 1e-9.
@@ -406,11 +422,7 @@ export function convergenceSpeed(
   options: ConvergenceOptions,
 ): ConvergenceSpeed {
   const action = "cannot compute the convergence speed S";
-  const { n, p: P, rows } = rowsOf(gradients, action);
-  checkStep(options, action);
-  const theta = vectorOf(options.theta, P, "theta", action);
-  const thetaStar = vectorOf(options.thetaStar, P, "thetaStar", action);
-  const p = distributionOf(options.p, n, action);
+  const { p: P, rows, theta, thetaStar, dist: p } = checkedProblem(gradients, options, action);
   const eta = options.learningRate, b = options.batchSize;
   const mean = meanGradient(gradients);
   let progress = 0;
@@ -477,11 +489,7 @@ export function enumeratedConvergenceSpeed(
   options: ConvergenceOptions & { limit?: number },
 ): number {
   const action = "cannot enumerate the minibatches";
-  const { n, p: P, rows } = rowsOf(gradients, action);
-  checkStep(options, action);
-  const theta = vectorOf(options.theta, P, "theta", action);
-  const thetaStar = vectorOf(options.thetaStar, P, "thetaStar", action);
-  const p = distributionOf(options.p, n, action);
+  const { n, p: P, rows, theta, thetaStar, dist: p } = checkedProblem(gradients, options, action);
   const eta = options.learningRate, b = options.batchSize, limit = options.limit ?? 1e6;
   if (n ** b > limit) {
     throw new RangeError(`${action}: N^b = ${n}^${b} sequences exceed the limit of ${limit}`);
@@ -565,12 +573,8 @@ export function monteCarloConvergenceSpeed(
   options: ConvergenceOptions & { draws: number; random: Random },
 ): MonteCarloEstimate {
   const action = "cannot estimate the convergence speed S";
-  const { n, p: P, rows } = rowsOf(gradients, action);
-  checkStep(options, action);
   checkDraws(options.draws, action);
-  const theta = vectorOf(options.theta, P, "theta", action);
-  const thetaStar = vectorOf(options.thetaStar, P, "thetaStar", action);
-  const p = distributionOf(options.p, n, action);
+  const { p: P, rows, theta, thetaStar, dist: p } = checkedProblem(gradients, options, action);
   weightedSecondMoment(rows, p, action); // p = 0 only where G = 0
   const cdf = cumulative(p), eta = options.learningRate, b = options.batchSize;
   const before = squaredDistance(theta, thetaStar);
