@@ -140,6 +140,38 @@ function xyChart(shape: Shape, rows: readonly ChartRow[], options: ChartOptions)
 }
 
 /**
+ * Side-by-side panels over one table: the project's schema, title, the rows inlined once and
+ * the chart font around `hconcat` (each panel filters or encodes the shared data itself).
+ *
+ * @example
+ * ```ts
+ * import { panelsChart } from "@lib/plot.ts";
+ * import assert from "node:assert/strict";
+ * const spec = panelsChart([{ a: 1 }], { title: "T", panels: [{ mark: "point" }, { mark: "bar" }] });
+ * assert.equal(spec.hconcat.length, 2);
+ * assert.deepEqual(spec.data.values, [{ a: 1 }]);
+ * ```
+ */
+export function panelsChart(
+  rows: readonly ChartRow[],
+  options: { title: string | Record<string, unknown>; panels: Record<string, unknown>[] },
+): {
+  $schema: string;
+  title: string | Record<string, unknown>;
+  data: { values: Record<string, unknown>[] };
+  config: Record<string, unknown>;
+  hconcat: Record<string, unknown>[];
+} {
+  return {
+    $schema: VEGA_LITE_V6_SCHEMA,
+    title: options.title,
+    data: { values: rows.map((row) => ({ ...row })) },
+    config: { font: "DejaVu Sans" },
+    hconcat: options.panels,
+  };
+}
+
+/**
  * A line chart of `y` against `x`, one line per value of `color`.
  *
  * @throws {RangeError} when there are no rows, a row lacks a field, or a log axis meets a

@@ -30,6 +30,7 @@ import {
   barChart,
   type ChartSpec,
   lineChart,
+  panelsChart,
   VEGA_LITE_V6_SCHEMA,
   type VegaLiteSpec,
 } from "../plot.ts";
@@ -932,12 +933,9 @@ function panels(
     panels: { measure: string; title: string; log: boolean }[];
   },
 ): VegaLiteSpec {
-  return {
-    $schema: VEGA_LITE_V6_SCHEMA,
+  return panelsChart(rows, {
     title: options.title,
-    data: { values: rows.map((r) => ({ ...r })) },
-    config: { font: "DejaVu Sans" },
-    hconcat: options.panels.map((p) => ({
+    panels: options.panels.map((p) => ({
       width: 260,
       height: 220,
       transform: [{ filter: { field: "measure", equal: p.measure } }],
@@ -953,7 +951,7 @@ function panels(
         color: { field: options.color, type: "nominal", title: options.color },
       },
     })),
-  } as unknown as VegaLiteSpec;
+  }) as unknown as VegaLiteSpec;
 }
 
 const PARTS = ["linear", "outlier", "mnist"] as const;

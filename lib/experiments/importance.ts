@@ -34,7 +34,7 @@ import { type Dataset, loadFashionMnist, loadMnist, subset } from "../datasets.t
 import { minibatchGradientVariance } from "../gradient_variance.ts";
 import type { CsvRow, CsvValue } from "../io.ts";
 import { Mlp } from "../mlp.ts";
-import { VEGA_LITE_V6_SCHEMA, type VegaLiteSpec } from "../plot.ts";
+import { panelsChart, VEGA_LITE_V6_SCHEMA, type VegaLiteSpec } from "../plot.ts";
 import { type Presampler, presampler } from "../presampler.ts";
 import { Random } from "../random.ts";
 import { softmaxCrossEntropy } from "../losses.ts";
@@ -997,12 +997,9 @@ function bandPanels(
     legend: { labelLimit: 400, orient: "bottom", columns: 3, symbolOpacity: 1 },
   };
   const yScale = options.logY ? { type: "log" } : { zero: false };
-  return {
-    $schema: VEGA_LITE_V6_SCHEMA,
+  return panelsChart(rows, {
     title: options.title,
-    data: { values: rows.map((r) => ({ ...r })) },
-    config: { font: "DejaVu Sans" },
-    hconcat: options.panels.map((p) => ({
+    panels: options.panels.map((p) => ({
       width: 250,
       height: 220,
       layer: [
@@ -1025,7 +1022,7 @@ function bandPanels(
         },
       ],
     })),
-  } as unknown as VegaLiteSpec;
+  }) as unknown as VegaLiteSpec;
 }
 
 const SCHEME_LABELS: Readonly<Record<string, string>> = {
