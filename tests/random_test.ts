@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { erf } from "mathjs";
 import { cumulative, Random } from "@lib/mod.ts";
 
 Deno.test("the same seed gives the same stream and different seeds differ", () => {
@@ -77,4 +78,21 @@ Deno.test("bad seeds and bad weights are rejected", () => {
   assert.throws(() => new Random(1.5), /cannot seed the generator with 1.5/);
   assert.throws(() => cumulative([1, NaN]), /weight 1 is NaN/);
   assert.throws(() => cumulative([1, -2]), /weight 1 is -2/);
+});
+
+Deno.test("normal draws follow the normal CDF: Kolmogorov–Smirnov statistic below its 1e-6 critical value", () => {
+  // A wrong shape with the right mean and variance (e.g. √3·(2U − 1)) passes the moment test
+  // above; the KS distance sees it. P(√n·D > x) ≤ 2·exp(−2x²) (Dvoretzky–Kiefer–Wolfowitz with
+  // Massart's constant), so x = √(ln(2e6) / 2) ≈ 2.69 is exceeded with probability ≤ 1e-6 by
+  // true normal draws. √3·(2U − 1) is 0.057 away from Φ near ±1, i.e. √n·D ≈ 8 at n = 20,000.
+  const r = new Random(13), n = 20_000;
+  const v = Float64Array.from({ length: n }, () => r.normal()).sort();
+  const phi = (z: number) => 0.5 * (1 + (erf(z / Math.SQRT2) as number));
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const f = phi(v[i]);
+    d = Math.max(d, (i + 1) / n - f, f - i / n);
+  }
+  const critical = Math.sqrt(Math.log(2e6) / 2);
+  assert.ok(Math.sqrt(n) * d < critical, `√n·D = ${Math.sqrt(n) * d} ≥ ${critical}`);
 });
