@@ -12,6 +12,7 @@ import {
   monteCarloConvergenceSpeed,
   optimalDistribution,
   parameterVector,
+  type PerSampleGradients,
   perSampleGradients,
   sampledConvergenceSpeed,
   setParameterVector,
@@ -180,7 +181,7 @@ Deno.test("the closed form of S equals exact enumeration of every ordered miniba
 });
 
 /** The wrong formulas a Monte Carlo check must tell apart from the closed form. */
-function wrongFormulas(G: Float64Array[], options: ConvergenceOptions): Record<string, number> {
+function wrongFormulas(G: PerSampleGradients, options: ConvergenceOptions): Record<string, number> {
   const s = convergenceSpeed(G, options), b = options.batchSize;
   const wrong: Record<string, number> = {
     "without the variance term": s.speed + s.varianceTerm,
@@ -254,25 +255,28 @@ Deno.test("real SGD steps on an Mlp measure the closed-form S within 4 standard 
   const G = perSampleGradients(model, data, { loss: "squaredError" });
   const context = { model, data, loss: squaredError, batchSize: 2, random, step: 0 };
   for (const sampler of [uniformSampler(), fixedSampler(skewed)]) {
-    const options = { thetaStar: star, learningRate: 0.2, batchSize: 2 };
-    const closed = convergenceSpeed(G, {
-      ...options,
-      theta: model,
-      p: sampler.distribution!(context),
-    });
+    const options = { thetaStar: star, learningRate: 0.4, batchSize: 2 };
+    const exactOptions = { ...options, theta: model, p: sampler.distribution!(context) };
+    const closed = convergenceSpeed(G, exactOptions);
     for (let seed = 1; seed <= 5; seed++) {
       const mc = sampledConvergenceSpeed(model, data, {
         ...options,
         loss: "squaredError",
         sampler,
-        draws: 5000,
+        draws: 10_000,
         random: new Random(seed),
       });
       assert.ok(
         Math.abs(mc.mean - closed.speed) < 4 * mc.standardError,
         `${sampler.name}, seed ${seed}: ${mc.mean} ± ${mc.standardError} vs ${closed.speed}`,
       );
-      assert.ok(closed.varianceTerm > 8 * mc.standardError, "the variance term is resolved");
+      // meaningful: a variance term not divided by b, or divided by b², is > 8 standard errors off
+      for (const [name, wrong] of Object.entries(wrongFormulas(G, exactOptions))) {
+        assert.ok(
+          Math.abs(wrong - closed.speed) > 8 * mc.standardError,
+          `${sampler.name}, seed ${seed}: ${name} is too close`,
+        );
+      }
     }
   }
   assert.deepEqual(
@@ -324,6 +328,9 @@ Deno.test("the course's η-free line is S only at η = 1; Monte Carlo sides with
   });
   assert.ok(Math.abs(mc.mean - s.speed) < 4 * mc.standardError);
   assert.ok(Math.abs(mc.mean - course) > 100 * mc.standardError);
+  for (const [name, wrong] of Object.entries(wrongFormulas(G, { ...options, learningRate: 0.1 }))) {
+    assert.ok(Math.abs(wrong - s.speed) > 8 * mc.standardError, `${name} is too close`);
+  }
   assert.ok(
     s.speed > 0 && course < 0,
     `S ${s.speed}, course ${course}: the printed line even has the wrong sign`,
