@@ -13,7 +13,26 @@ import { chiSquare, toyClassification } from "./fixtures.ts";
 
 const classification = (n: number, seed: number) => toyClassification(n, { seed });
 
-Deno.test("importance draws match p ∝ upper bound (χ² at a fixed seed below its 0.1% point)", () => {
+/**
+ * The law of the default importance sampler from its definition, independent of the sampler's
+ * code: with squared error and an identity output, ∂ℓ_i/∂z_L = x_L,i − y_i, so the upper bound is
+ * ‖x_L,i − y_i‖ and p_i = s_i / Σ s. The loss ½‖x_L,i − y_i‖² would give p_i ∝ s_i² instead.
+ */
+function upperBoundLaw(
+  model: Mlp,
+  data: { x: Matrix; y: Matrix },
+): { bound: number[]; loss: number[] } {
+  const out = model.predict(data.x), n = data.x.cols, rows = out.rows;
+  const s = Array.from({ length: n }, (_, i) => {
+    let sum = 0;
+    for (let r = 0; r < rows; r++) sum += (out.get(r, i) - data.y.get(r, i)) ** 2;
+    return Math.sqrt(sum);
+  });
+  const total = s.reduce((a, v) => a + v, 0), total2 = s.reduce((a, v) => a + v * v, 0);
+  return { bound: s.map((v) => v / total), loss: s.map((v) => (v * v) / total2) };
+}
+
+Deno.test("importance draws follow p ∝ ‖x_L − y‖ from its definition, and not p ∝ loss (χ² at a fixed seed)", () => {
   const { data, model } = classification(6, 31);
   const sampler = importanceSampler();
   const context: SampleContext = {
@@ -24,19 +43,23 @@ Deno.test("importance draws match p ∝ upper bound (χ² at a fixed seed below 
     random: new Random(1),
     step: 0,
   };
-  const p = sampler.distribution!(context);
-  assert.ok(Math.min(...p) > 0.05, "every cell expects > 600 draws");
+  const law = upperBoundLaw(model, data);
+  assertClose(sampler.distribution!(context), law.bound, { rtol: 1e-12, atol: 0 });
+  assert.ok(Math.min(...law.bound) > 0.05, "every cell expects > 600 draws");
   const counts = new Array(6).fill(0), batches = 3000;
   for (let t = 0; t < batches; t++) {
     const { indices, weights } = sampler.sample(context);
     indices.forEach((i, j) => {
       counts[i]++;
-      assert.equal(weights[j], 1 / (6 * p[i]));
+      assertClose(weights[j], 1 / (6 * law.bound[i]), { rtol: 1e-12, atol: 0 });
     });
   }
   // draws are i.i.d. within and across batches (θ fixed), so the counts are multinomial
-  const chi = chiSquare(counts, Array.from(p, (v) => v * batches * 4));
+  const chi = chiSquare(counts, law.bound.map((v) => v * batches * 4));
   assert.ok(chi < 20.515, `χ² ${chi}`); // χ²(5) upper 0.1% point: significance level α = 0.001
+  // meaningful: the same counts reject the loss-proportional law at the same level
+  const chiLoss = chiSquare(counts, law.loss.map((v) => v * batches * 4));
+  assert.ok(chiLoss > 20.515, `p ∝ loss is not rejected: χ² ${chiLoss}`);
   assert.equal(sampler.state.refreshes, 1, "θ did not change, so one scoring served every batch");
 });
 

@@ -13,7 +13,7 @@ import type { StepFeedback } from "@lib/sampler.ts";
 import { presampler } from "@lib/presampler.ts";
 import type { Score } from "@lib/scores.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
-import { toyClassification } from "./fixtures.ts";
+import { chiSquare, toyClassification } from "./fixtures.ts";
 
 const classification = (n: number, seed: number) => toyClassification(n, { seed });
 
@@ -135,32 +135,63 @@ Deno.test("fit counts 3b per step plus B per importance step", async () => {
   assert.equal(history.at(-1)!.forward_equivalents, 5 * (3 * b + 3 * 12), "3B for the exact norm");
 });
 
-Deno.test("presampled draws match their exact two-stage marginal (χ² at a fixed seed below its 0.1% point)", () => {
+/**
+ * The marginal law of the first draw of Algorithm 1 from its definition, independent of the
+ * sampler's code: U = (u_1..u_B) uniform i.i.d. over N, then position j with probability
+ * s_{u_j} / Σ_k s_{u_k}. With squared error and an identity output, s_i = ‖x_L,i − y_i‖.
+ * `power` 2 gives the law the loss score would give (ℓ_i = ½ s_i²), for a meaningfulness check.
+ */
+function twoStageMarginal(
+  model: Mlp,
+  data: { x: Matrix; y: Matrix },
+  options: { presample: number; power: number },
+): number[] {
+  const out = model.predict(data.x), n = data.x.cols, B = options.presample;
+  const s = Array.from({ length: n }, (_, i) => {
+    let sum = 0;
+    for (let r = 0; r < out.rows; r++) sum += (out.get(r, i) - data.y.get(r, i)) ** 2;
+    return Math.sqrt(sum) ** options.power;
+  });
+  const marginal = new Array(n).fill(0), u = new Array(B).fill(0);
+  for (let code = 0; code < n ** B; code++) {
+    for (let j = 0, c = code; j < B; j++, c = Math.floor(c / n)) u[j] = c % n;
+    const total = u.reduce((a, i) => a + s[i], 0);
+    for (let j = 0; j < B; j++) marginal[u[j]] += s[u[j]] / total / n ** B;
+  }
+  return marginal;
+}
+
+Deno.test("presampled draws follow Algorithm 1's two-stage marginal computed from its definition, not the loss's (χ² at a fixed seed)", () => {
   const { data, model } = classification(4, 44);
   const sampler = presampler({ alwaysOn: true, presample: 1.5 }); // b = 2, B = 3
   const context = { model, data, loss: squaredError, batchSize: 2, step: 0 };
-  // the marginal law of the first draw, from every presample and second-stage draw
-  const marginal = [0, 0, 0, 0];
+  const marginal = twoStageMarginal(model, data, { presample: 3, power: 1 });
+  assertClose(marginal.reduce((s, v) => s + v, 0), 1, { rtol: 1e-13, atol: 0 });
+  // the exact law of the sampler's own draws (every presample and second-stage choice) agrees
+  const enumerated = [0, 0, 0, 0];
   for (
     const { probability, value } of enumerateOutcomes((random) =>
       sampler.sample({ ...context, random })
     )
   ) {
-    marginal[value.indices[0]] += probability;
+    enumerated[value.indices[0]] += probability;
   }
-  assertClose(marginal.reduce((s, v) => s + v, 0), 1, { rtol: 1e-13, atol: 0 });
+  assertClose(enumerated, marginal, { rtol: 1e-12, atol: 0 });
   assert.ok(Math.min(...marginal) > 0.1, "every cell expects > 1000 draws");
   // the b draws of one batch share a presample, so only the first draw of each batch is counted:
   // the batches are independent, so the counts are multinomial
   const counts = [0, 0, 0, 0], batches = 10_000, random = new Random(5);
   for (let t = 0; t < batches; t++) counts[sampler.sample({ ...context, random }).indices[0]]++;
-  const chi = counts.reduce(
-    (s, c, i) => s + (c - batches * marginal[i]) ** 2 / (batches * marginal[i]),
-    0,
-  );
+  const chi = chiSquare(counts, marginal.map((m) => batches * m));
   assert.ok(chi < 16.266, `χ² ${chi}`); // χ²(3) upper 0.1% point: significance level α = 0.001
   // importance changes the law: uniform would give ¼ each, and the marginal is far from it
   assert.ok(Math.max(...marginal.map((m) => Math.abs(m - 0.25))) > 0.02, `${marginal}`);
+  // and the score matters: the loss's law is more than 0.01 away from the bound's in some cell
+  const lossMarginal = twoStageMarginal(model, data, { presample: 3, power: 2 });
+  assert.ok(
+    Math.max(...lossMarginal.map((m, i) => Math.abs(m - marginal[i]))) > 0.01,
+    `${lossMarginal} vs ${marginal}`,
+  );
 });
 
 Deno.test("presampled weights are 1/(B p_j), bounded by 1/ε with mixing, and all-zero scores give uniform weights 1", () => {
