@@ -5,20 +5,24 @@
  *     deno task notebooks --check         execute into a scratch folder and fail when the result
  *                                         differs from the committed notebook
  *     deno task notebooks [--check] PATH… only these notebooks
+ *     deno task notebooks --timeout SECONDS  seconds allowed per cell, 1 to 86400 (default 600)
  *
  * Execution is `NO_COLOR=1 jupyter nbconvert --to notebook` with the execute preprocessor of
  * `tools/grace_execute.py` (nbconvert's, but it keeps reading a cell's outputs for a moment after
  * the kernel reports idle: Deno 2.9.6's kernel sometimes publishes them late), kernel `deno`,
  * `record_timing=False`, and the project-local kernelspec of `tools/kernelspec.ts` on JUPYTER_PATH. Outputs of cells tagged
  * `timing` (cell metadata `tags`) are not compared. Prints `ok <name>` or `FAIL <name>: reason`
- * per notebook, then a summary; exits 1 when any failed.
+ * per notebook, then a summary; exits 1 when any failed. A command line that cannot be used (an
+ * unknown flag, a flag given twice, a bad `--timeout`, a path that is not a notebook file) is one
+ * line on stderr and exit code 2; a failure to run (no Jupyter) is one line and exit code 1.
  *
  * @module
  */
 
 import { basename, join, resolve } from "node:path";
-import { isDeepStrictEqual, parseArgs } from "node:util";
+import { isDeepStrictEqual } from "node:util";
 import { repoRoot } from "../lib/io.ts";
+import { decimalInteger, parseFlags, UsageError } from "../lib/experiments/flags.ts";
 import { ensureKernelspec } from "./kernelspec.ts";
 
 /** Cells with this tag in `metadata.tags` may change their outputs between runs. */
@@ -189,6 +193,36 @@ async function jupyterAvailable(env: Record<string, string>): Promise<boolean> {
   }
 }
 
+/**
+ * The absolute paths of the notebooks named on the command line, each checked to be an existing
+ * `.ipynb` file and named once.
+ *
+ * @throws {UsageError} naming the first path that is missing, a folder, not `.ipynb`, or repeated
+ * @example
+ * ```ts
+ * import { notebookPaths } from "../tools/notebooks.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => notebookPaths(["nope.ipynb"]), /no notebook at .*nope\.ipynb/);
+ * assert.throws(() => notebookPaths(["README.md"]), /is not a notebook \(\.ipynb\)/);
+ * ```
+ */
+export function notebookPaths(paths: readonly string[]): string[] {
+  const absolute = paths.map((path) => resolve(path));
+  for (const [i, path] of absolute.entries()) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new UsageError(`no notebook at ${path}`);
+      throw new UsageError(`cannot read notebook ${path}: ${(error as Error).message}`);
+    }
+    if (!info.isFile) throw new UsageError(`${path} is a folder, not a notebook`);
+    if (!path.endsWith(".ipynb")) throw new UsageError(`${path} is not a notebook (.ipynb)`);
+    if (absolute.indexOf(path) !== i) throw new UsageError(`notebook ${path} given twice`);
+  }
+  return absolute;
+}
+
 /** The notebooks under `<root>/notebooks/`, sorted by name. */
 function listNotebooks(root: string): string[] {
   const dir = join(root, "notebooks");
@@ -209,6 +243,7 @@ function listNotebooks(root: string): string[] {
  * repository root. Returns the numbers that passed and failed.
  *
  * @param options.timeout seconds allowed per cell (default 600)
+ * @throws {UsageError} for a path that is not a notebook file (see {@link notebookPaths})
  * @throws {Error} naming the Debian packages to install when `jupyter nbconvert` is missing
  *
  * @example
@@ -225,7 +260,7 @@ export async function runNotebooks(
   options: { check?: boolean; timeout?: number; root?: string } = {},
 ): Promise<{ passed: number; failed: number }> {
   const root = options.root ?? repoRoot();
-  const notebooks = paths.length > 0 ? paths.map((path) => resolve(path)) : listNotebooks(root);
+  const notebooks = paths.length > 0 ? notebookPaths(paths) : listNotebooks(root);
   let passed = 0;
   let failed = 0;
   if (notebooks.length === 0) {
@@ -287,26 +322,40 @@ function failureDetail(stderr: string): string {
   return shown.map((line) => `    ${line}`).join("\n");
 }
 
+/** The usage line of `deno task notebooks`. */
+const USAGE = "usage: deno task notebooks [--check] [--timeout SECONDS] [NOTEBOOK.ipynb ...]";
+
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: {
-      check: { type: "boolean", default: false },
+  let paths: string[], check: boolean, timeout: number | undefined;
+  try {
+    const { values, positionals } = parseFlags(Deno.args, {
+      check: { type: "boolean" },
       timeout: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    console.log("usage: deno task notebooks [--check] [--timeout SECONDS] [NOTEBOOK.ipynb ...]");
-    Deno.exit(0);
+      help: { type: "boolean", short: "h" },
+    }, { positionals: true });
+    if (values.help) {
+      console.log(USAGE);
+      Deno.exit(0);
+    }
+    check = values.check;
+    timeout = values.timeout.length
+      ? decimalInteger("--timeout", values.timeout[0], { min: 1, max: 86400 })
+      : undefined;
+    paths = notebookPaths(positionals);
+  } catch (error) {
+    const usage = error instanceof UsageError
+      ? " (`deno task notebooks --help` shows the usage)"
+      : "";
+    console.error(`notebooks: ${(error as Error).message}${usage}`);
+    Deno.exit(error instanceof UsageError ? 2 : 1);
   }
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(timeout > 0)) {
-    console.error(`cannot run notebooks: --timeout must be a positive number of seconds`);
-    Deno.exit(2);
+  try {
+    const { passed, failed } = await runNotebooks(paths, { check, timeout });
+    console.log(`notebooks: ${passed} ok, ${failed} failed`);
+    if (failed > 0) Deno.exit(1);
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0];
+    console.error(message.startsWith("cannot run notebooks") ? message : `notebooks: ${message}`);
+    Deno.exit(1);
   }
-  const { passed, failed } = await runNotebooks(positionals, { check: values.check, timeout });
-  console.log(`notebooks: ${passed} ok, ${failed} failed`);
-  if (failed > 0) Deno.exit(1);
 }

@@ -1,14 +1,33 @@
 /**
  * The reproduction pipeline: plans the units of work of every reproduction, runs the ones not
  * already done (on worker threads, or only one shard of them), stores each unit's output
- * atomically under `<out>/<name>/units/<id>.json`, and combines complete sets of units into the
- * final tables, charts and notes.
+ * atomically, and combines complete sets of units into the final tables, charts and notes.
  *
- * A unit's file is its cache entry: it is written to a temporary name and renamed, and it holds
- * a key made of the reproduction, the unit and its parameters, the seed, the profile and a
- * fingerprint of the code in `lib/`. A rerun
- * skips every unit whose file exists with the same key, so a killed run loses at most the units
- * that were in flight, and nothing already written is ever corrupted.
+ * The results folder `<out>` (default `results/`) holds:
+ *
+ * ```
+ * <out>/<name>/                 the combined set of a reproduction: CSVs, SVG and PNG charts,
+ *                               NOTES.md; replaced as a whole (staged, then renamed into place)
+ * <out>/REPORT.md               every reproduction's latest section
+ * <out>/units/<name>/<profile>-seed<seed>/<id>.<key12>.json
+ *                               one unit's output; key12 = first 12 hex digits of its key
+ * <out>/.repro/staging/         sets being written; leftovers of a killed run are repaired
+ * <out>/.repro/report/<name>.json   the latest report section of each reproduction
+ * ```
+ *
+ * A unit's key is the SHA-256 of the reproduction, the unit and its parameters, the seed, the
+ * profile and a fingerprint of the code in `lib/`. Its file is its cache entry: written to a
+ * temporary name and renamed, and named by its profile, seed and key, so a run with another seed,
+ * profile or code adds files and never replaces another key's units. A rerun skips every unit
+ * whose file exists with the same key, so a killed run loses at most the units that were in
+ * flight, and nothing already written is ever corrupted. `repro:merge` copies a unit from another
+ * folder only after checking its key, and never over a valid one (see `store.ts`).
+ *
+ * A combined set is written to `<out>/.repro/staging/<name>.<uuid>.new/`; then the old
+ * `<out>/<name>` is renamed to `…/<name>.<uuid>.old`, the new one renamed into place and the old
+ * one removed. A kill at any point leaves the old set or the new one whole, never a mix; when
+ * the kill falls between the two renames, the old set waits in staging and the next combining
+ * run puts it back (or replaces it) before doing anything else.
  *
  * @module
  */
@@ -22,6 +41,7 @@ import type {
   ReproductionUnit,
   UnitOutput,
 } from "./reproduction.ts";
+import { type MergeResult, mergeUnits, replaceSet, type SetStep, unitFile } from "./store.ts";
 
 /** One unit scheduled by {@link planUnits}. */
 export interface PlannedUnit {
@@ -33,6 +53,8 @@ export interface PlannedUnit {
   index: number;
   /** The cache key (hex SHA-256 of the unit's identity). */
   key: string;
+  /** The code fingerprint that the key includes. */
+  code: string;
   /** Where its output is stored. */
   file: string;
 }
@@ -51,6 +73,8 @@ export interface UnitRecord {
   seed: number;
   /** Profile. */
   profile: string;
+  /** Fingerprint of the code that made it (see {@link codeFingerprint}). */
+  code?: string;
   /** Seconds the unit took when it ran. */
   seconds: number;
   /** The unit's tables (and, for a reproduction without units, its charts and notes). */
@@ -150,12 +174,14 @@ export async function planUnits(
         );
       }
       seen.add(unit.id);
+      const key = await unitKey(r.name, unit, { ...options, code });
       planned.push({
         reproduction: r,
         unit,
         index: index++,
-        key: await unitKey(r.name, unit, { ...options, code }),
-        file: join(options.out, r.name, "units", `${unit.id}.json`),
+        key,
+        code,
+        file: unitFile(options.out, r.name, unit.id, { ...options, key }),
       });
     }
   }
@@ -260,6 +286,7 @@ export async function runUnits(
       params: p.unit.params,
       seed,
       profile,
+      code: p.code,
       seconds,
       output,
     };
@@ -284,7 +311,11 @@ export async function runUnits(
     await runOnWorkers(todo, { ...options, save, fail });
   }
   if (failures.length > 0) {
-    throw new Error(`${failures.length} unit(s) failed:\n${failures.join("\n")}`);
+    const first = failures.slice(0, 3).map((f) => f.split("\n")[0]).join("; ");
+    throw new Error(
+      `${failures.length} unit(s) failed: ${first}${failures.length > 3 ? "; …" : ""}\n` +
+        failures.join("\n"),
+    );
   }
   return { ran: todo.length, skipped: planned.length - todo.length };
 }
@@ -358,13 +389,17 @@ export interface CombinedReproduction {
 
 /**
  * Reads every unit output of `r` and writes the combined tables (CSV), charts (SVG, PNG) and
- * notes (NOTES.md) under `<out>/<name>/`, each atomically.
+ * notes (NOTES.md) as one set in `<out>/<name>/`, replacing the previous set as a whole (see
+ * {@link replaceSet}). `onStep` sees each step of the replacement (tests kill the process there).
  *
  * @throws {Error} when a unit has no complete output, listing the missing ones
  */
 export async function combineReproduction(
   r: Reproduction,
-  options: ReproductionOptions & { out: string },
+  options: ReproductionOptions & {
+    out: string;
+    onStep?: (step: SetStep, name: string) => void | Promise<void>;
+  },
 ): Promise<CombinedReproduction> {
   const planned = await planUnits([r], options);
   const records: UnitRecord[] = [], missing: string[] = [];
@@ -386,23 +421,47 @@ export async function combineReproduction(
     charts: outputs[0].charts ?? {},
     notes: outputs[0].notes ?? {},
   };
-  const dir = join(options.out, r.name), files: string[] = [];
-  for (const [name, rows] of Object.entries(output.tables)) {
-    const path = join(dir, `${name}.csv`);
-    await writeCsv(path, rows);
-    files.push(path);
-  }
-  for (const [name, spec] of Object.entries(output.charts)) {
-    const paths = await saveChart(spec, join(dir, name));
-    files.push(paths.svg, paths.png);
-  }
-  const notes = Object.entries(output.notes).map(([k, v]) => `## ${k}\n\n${v}\n`).join("\n");
-  const notesPath = join(dir, "NOTES.md");
-  await writeFileAtomic(
-    notesPath,
-    `# ${r.name}\n\n${r.description}\n\nseed ${options.seed}, profile ${options.profile}\n\n${notes}`,
-  );
-  files.push(notesPath);
+  const files = await replaceSet(options.out, r.name, async (dir) => {
+    const names: string[] = [];
+    const wrote = async (...written: string[]) => {
+      names.push(...written);
+      await options.onStep?.("file-written", r.name);
+    };
+    for (const [name, rows] of Object.entries(output.tables)) {
+      await writeCsv(join(dir, `${name}.csv`), rows);
+      await wrote(`${name}.csv`);
+    }
+    for (const [name, spec] of Object.entries(output.charts)) {
+      await saveChart(spec, join(dir, name));
+      await wrote(`${name}.svg`, `${name}.png`);
+    }
+    const notes = Object.entries(output.notes).map(([k, v]) => `## ${k}\n\n${v}\n`).join("\n");
+    await writeFileAtomic(
+      join(dir, "NOTES.md"),
+      `# ${r.name}\n\n${r.description}\n\nseed ${options.seed}, profile ${options.profile}\n\n${notes}`,
+    );
+    await wrote("NOTES.md");
+    return names;
+  }, { onStep: options.onStep });
   const seconds = records.reduce((s, rec) => s + rec.seconds, 0);
   return { reproduction: r, output, files, seconds, units: records.length };
+}
+
+/**
+ * Copies into `out` the planned units that the folder `from` holds, each only after its key is
+ * checked, never over a valid unit (see {@link mergeUnits}).
+ */
+export async function mergeFrom(
+  planned: readonly PlannedUnit[],
+  from: string,
+  options: { out: string; seed: number; profile: string },
+): Promise<MergeResult> {
+  const targets = planned.map((p) => ({
+    name: p.reproduction.name,
+    file: p.file,
+    key: p.key,
+    seed: options.seed,
+    profile: options.profile,
+  }));
+  return await mergeUnits(targets, from, { out: options.out, decode });
 }

@@ -4,23 +4,29 @@
  * reproductions into `results/<name>/` (CSV, SVG, PNG, NOTES.md) and writes `results/REPORT.md`.
  *
  * ```
- * deno task repro [--only NAME] [--seed N] [--full] [--workers N] [--shard K/N] [--out DIR]
+ * deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N] [--out DIR]
  *                 [--publish]
  * deno task repro:merge [--from DIR]... [--out DIR] [same --only/--seed/--full]
  * ```
  *
+ * The command line is strict (see `flags.ts`): unknown flags, flags given twice (except the
+ * repeatable `--only` and `--from`) and numbers that are not plain decimal integers in range are
+ * usage errors. Exit codes: 0 done, 1 a failure while running, 2 a command line that cannot be
+ * used (including an unusable `--out` or a missing `--from` folder); every error is one line.
+ *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { repoRoot } from "../io.ts";
 import { computationGraphs } from "./computation_graphs.ts";
 import { cost } from "./cost.ts";
 import { convergence } from "./convergence.ts";
 import { importance } from "./importance.ts";
+import { decimalInteger, parseFlags, UsageError } from "./flags.ts";
 import {
   type CombinedReproduction,
   combineReproduction,
+  mergeFrom,
   planUnits,
   runUnits,
   type Shard,
@@ -29,6 +35,7 @@ import {
 import { writeReport } from "./report.ts";
 import type { Reproduction } from "./reproduction.ts";
 import { selftest } from "./selftest.ts";
+import { checkOutFolder, repairSets, type SetStep, STATE_DIR } from "./store.ts";
 
 function selftestEnabled(): boolean {
   try {
@@ -47,11 +54,22 @@ export const reproductions: readonly Reproduction[] = [
   ...(selftestEnabled() ? [selftest] : []),
 ];
 
+/**
+ * The largest `--seed`: 2^32 − 1. {@link Random} seeds its state from the seed's low 32 bits
+ * through SplitMix32, a bijection, so the seeds 0 … 2^32 − 1 give 2^32 distinct streams; a larger
+ * seed folds its high bits in and can give the same stream as one of them.
+ */
+export const SEED_MAX = 2 ** 32 - 1;
+/** The largest `--workers`. */
+export const WORKERS_MAX = 1024;
+/** The largest N of `--shard K/N`. */
+export const SHARDS_MAX = 100_000;
+
 /** Parsed command line of `repro` and `repro:merge`. */
 export interface ReproArgs {
-  /** Run only this reproduction. */
-  only: string | null;
-  /** Seed. */
+  /** Run only these reproductions (in registry order); empty for all. */
+  only: string[];
+  /** Seed, 0 … {@link SEED_MAX}. */
   seed: number;
   /** Profile. */
   profile: "quick" | "full";
@@ -67,90 +85,158 @@ export interface ReproArgs {
   from: string[];
   /** Copy the charts' PNGs to docs/figures/. */
   publish: boolean;
+  /** Show the usage and do nothing else. */
+  help: boolean;
 }
 
-const usage = `usage: deno task repro [--only NAME] [--seed N] [--full] [--workers N] [--shard K/N]
+/** The usage text of `repro` and `repro:merge` (`--help`). */
+export const usage =
+  `usage: deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N]
                        [--out DIR] [--publish]
-       deno task repro:merge [--from DIR]... [--out DIR] [--only NAME] [--seed N] [--full]
-  --only NAME    run one reproduction: ${reproductions.map((r) => r.name).join(", ")}
-  --seed N       seed of every random draw (default 1)
+       deno task repro:merge [--from DIR]... [--out DIR] [--only NAME]... [--seed N] [--full]
+  --only NAME    run this reproduction; repeat the flag for several (they run in the order
+                 below): ${reproductions.map((r) => r.name).join(", ")}
+  --seed N       seed of every random draw: a decimal integer from 0 to ${SEED_MAX} (default 1)
   --full         the paper-scale profile (default: quick)
-  --workers N    worker threads for independent units (default: cores)
-  --shard K/N    run only the K-th of N disjoint slices of the units (1 <= K <= N)
-  --out DIR      results folder (default results/)
-  --from DIR     with repro:merge: a shard's results folder to take units from (repeatable)
-  --publish      copy every chart's PNG to docs/figures/ (for the README)`;
+  --workers N    worker threads for independent units, 1 to ${WORKERS_MAX} (default: cores)
+  --shard K/N    run only the K-th of N disjoint slices of the units (1 <= K <= N <= ${SHARDS_MAX})
+  --out DIR      results folder (default results/); created if missing, its parent must exist
+  --from DIR     with repro:merge: a folder to take units from (repeatable)
+  --publish      copy every chart's PNG to docs/figures/ (for the README)
+  --help         show this text
+exit codes: 0 done, 1 a failure while running, 2 a command line that cannot be used`;
+
+const flagSpec = {
+  only: { type: "string", repeatable: true },
+  seed: { type: "string" },
+  full: { type: "boolean" },
+  workers: { type: "string" },
+  shard: { type: "string" },
+  out: { type: "string" },
+  merge: { type: "boolean" },
+  from: { type: "string", repeatable: true },
+  publish: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function folderArg(flag: string, value: string): string {
+  if (value.trim() === "") throw new UsageError(`${flag}: the folder name is empty`);
+  return resolve(value);
+}
 
 /**
- * Parses the command line; a usage error names the bad flag.
+ * Parses the command line; a usage error names the bad flag and what it accepts.
  *
- * @throws {RangeError} for an unknown flag or reproduction, K > N, workers < 1, a bad seed
+ * @throws {UsageError} for an unknown flag or reproduction, a flag given twice (other than
+ * `--only` and `--from`), a number that is not a plain decimal integer in its range, K > N, an
+ * empty folder name, or flags that do not go together
  * @example
  * ```ts
  * import { parseReproArgs } from "@lib/experiments/repro.ts";
  * import assert from "node:assert/strict";
  * assert.deepEqual(parseReproArgs(["--shard", "2/3", "--workers", "1"]).shard, { k: 2, n: 3 });
+ * assert.deepEqual(parseReproArgs(["--only", "cost", "--only", "computation_graphs"]).only,
+ *   ["computation_graphs", "cost"]);
  * assert.throws(() => parseReproArgs(["--shard", "4/3"]), /--shard: '4\/3'/);
- * assert.throws(() => parseReproArgs(["--workers", "0"]), /--workers: '0'/);
+ * assert.throws(() => parseReproArgs(["--seed", "1e3"]), /from 0 to 4294967295/);
+ * assert.throws(() => parseReproArgs(["--seed", "1", "--seed", "2"]), /--seed given twice/);
  * assert.throws(() => parseReproArgs(["--only", "nope"]), /--only: unknown reproduction 'nope'/);
  * ```
  */
 export function parseReproArgs(args: string[]): ReproArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        only: { type: "string" },
-        seed: { type: "string", default: "1" },
-        full: { type: "boolean", default: false },
-        workers: { type: "string" },
-        shard: { type: "string" },
-        out: { type: "string" },
-        merge: { type: "boolean", default: false },
-        from: { type: "string", multiple: true },
-        publish: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new RangeError(`${(e as Error).message}\n${usage}`);
-  }
-  const v = parsed.values;
-  if (v.only !== undefined && !reproductions.some((r) => r.name === v.only)) {
-    throw new RangeError(`--only: unknown reproduction '${v.only}'\n${usage}`);
-  }
-  const seed = Number(v.seed);
-  if (!Number.isSafeInteger(seed)) {
-    throw new RangeError(`--seed: '${v.seed}' is not an integer\n${usage}`);
-  }
-  const workers = v.workers === undefined ? navigator.hardwareConcurrency : Number(v.workers);
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new RangeError(`--workers: '${v.workers}' must be an integer >= 1\n${usage}`);
-  }
-  let shard: Shard | null = null;
-  if (v.shard !== undefined) {
-    const m = v.shard.match(/^(\d+)\/(\d+)$/);
-    const k = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-    if (!m || k < 1 || n < 1 || k > n) {
-      throw new RangeError(`--shard: '${v.shard}' must be K/N with 1 <= K <= N\n${usage}`);
+  const v = parseFlags(args, flagSpec).values;
+  const names = reproductions.map((r) => r.name);
+  for (const [i, name] of v.only.entries()) {
+    if (!names.includes(name)) {
+      throw new UsageError(
+        `--only: unknown reproduction '${name}'; choose from ${names.join(", ")}`,
+      );
     }
+    if (v.only.indexOf(name) !== i) throw new UsageError(`--only: '${name}' given twice`);
+  }
+  const seed = v.seed.length ? decimalInteger("--seed", v.seed[0], { min: 0, max: SEED_MAX }) : 1;
+  const workers = v.workers.length
+    ? decimalInteger("--workers", v.workers[0], { min: 1, max: WORKERS_MAX })
+    : Math.min(navigator.hardwareConcurrency, WORKERS_MAX);
+  let shard: Shard | null = null;
+  if (v.shard.length) {
+    const text = v.shard[0], parts = text.split("/");
+    const range = { min: 1, max: SHARDS_MAX };
+    const bad = () =>
+      new UsageError(
+        `--shard: '${text}' is not K/N with decimal integers 1 <= K <= N <= ${SHARDS_MAX}`,
+      );
+    if (parts.length !== 2) throw bad();
+    let k: number, n: number;
+    try {
+      [k, n] = parts.map((p) => decimalInteger("--shard", p, range));
+    } catch {
+      throw bad();
+    }
+    if (k > n) throw bad();
     shard = { k, n };
   }
-  if (v.merge && shard) throw new RangeError(`--shard: not allowed with --merge\n${usage}`);
-  if (!v.merge && v.from) throw new RangeError(`--from: only with repro:merge\n${usage}`);
+  if (v.merge && shard) throw new UsageError("--shard: not with repro:merge");
+  if (v.merge && v.workers.length) throw new UsageError("--workers: not with repro:merge");
+  if (!v.merge && v.from.length) throw new UsageError("--from: only with repro:merge");
+  if (shard && v.publish) {
+    throw new UsageError("--publish: not with --shard (a shard writes no charts to publish)");
+  }
+  const from = v.from.map((f) => folderArg("--from", f));
+  const repeated = from.find((f, i) => from.indexOf(f) !== i);
+  if (repeated) throw new UsageError(`--from: '${repeated}' given twice`);
   return {
-    only: v.only ?? null,
+    only: names.filter((n) => v.only.includes(n)),
     seed,
     profile: v.full ? "full" : "quick",
     workers,
     shard,
-    out: resolve(v.out ?? join(repoRoot(), "results")),
+    out: v.out.length ? folderArg("--out", v.out[0]) : join(repoRoot(), "results"),
     merge: v.merge,
-    from: (v.from ?? []).map((f) => resolve(f)),
+    from,
     publish: v.publish,
+    help: v.help,
   };
+}
+
+/**
+ * Checks the folders of the command line before any work: `--out` is a writable folder (created
+ * when only its last part is missing) and every `--from` folder exists.
+ *
+ * @throws {UsageError} naming the folder and what is wrong with it
+ * @example
+ * ```ts
+ * import { checkFolders, parseReproArgs } from "@lib/experiments/repro.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await checkFolders(parseReproArgs(["--out", `${dir}/results`]));
+ * const missing = `${dir}/shard9`;
+ * await assert.rejects(
+ *   checkFolders(parseReproArgs(["--merge", "--out", dir, "--from", missing])),
+ *   new RegExp(`--from ${missing}: no such folder`),
+ * );
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function checkFolders(args: ReproArgs): Promise<void> {
+  try {
+    await checkOutFolder(args.out);
+  } catch (error) {
+    throw new UsageError(`--out: ${(error as Error).message}`);
+  }
+  for (const from of args.from) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(from);
+    } catch (error) {
+      throw new UsageError(
+        error instanceof Deno.errors.NotFound
+          ? `--from ${from}: no such folder`
+          : `--from ${from}: ${(error as Error).message}`,
+      );
+    }
+    if (!info.isDirectory) throw new UsageError(`--from ${from}: is a file, not a folder`);
+  }
 }
 
 /** Prints progress: a bar per reproduction on a terminal, plain lines otherwise (CI, pipes). */
@@ -183,46 +269,39 @@ function progressPrinter(totals: Map<string, number>): (e: UnitEvent) => void {
   };
 }
 
-async function copyUnits(from: string, out: string, names: string[]): Promise<number> {
-  let copied = 0;
-  for (const name of names) {
-    const src = join(from, name, "units");
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(src)];
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-      const target = join(out, name, "units", entry.name);
-      if (resolve(src, entry.name) === resolve(target)) continue;
-      await Deno.mkdir(join(out, name, "units"), { recursive: true });
-      const temp = `${target}.${crypto.randomUUID()}.tmp`;
-      await Deno.copyFile(join(src, entry.name), temp);
-      await Deno.rename(temp, target);
-      copied++;
-    }
-  }
-  return copied;
-}
-
 /**
- * Runs the command: the units (all, or one shard), then, unless sharded, combines every
- * selected reproduction and writes REPORT.md. With `merge`, copies units from the `from`
- * folders and combines without running anything. Returns the combined reproductions.
+ * Runs the command: checks the folders, then runs the units (all, or one shard); unless sharded,
+ * repairs what an interrupted run left, combines every selected reproduction (each set replacing
+ * the old one as a whole) and updates REPORT.md. With `merge`, takes units from the `from`
+ * folders (each checked against its key) and combines without running anything. Returns the
+ * combined reproductions.
+ *
+ * @param options.onStep sees each step of replacing a combined set (tests kill the process there)
  */
-export async function repro(args: ReproArgs): Promise<CombinedReproduction[]> {
+export async function repro(
+  args: ReproArgs,
+  options: { onStep?: (step: SetStep, name: string) => void | Promise<void> } = {},
+): Promise<CombinedReproduction[]> {
   const start = performance.now();
-  const selected = reproductions.filter((r) => args.only === null || r.name === args.only);
-  const options = { seed: args.seed, profile: args.profile };
+  await checkFolders(args);
+  const selected = reproductions.filter((r) =>
+    args.only.length === 0 || args.only.includes(r.name)
+  );
+  const settings = { seed: args.seed, profile: args.profile };
   if (args.merge) {
+    const planned = await planUnits(selected, { ...settings, out: args.out });
     for (const from of args.from) {
-      const n = await copyUnits(from, args.out, selected.map((r) => r.name));
-      console.log(`merge: took ${n} unit outputs from ${from}`);
+      const m = await mergeFrom(planned, from, { ...settings, out: args.out });
+      for (const line of m.refused) console.error(`merge: ${line}`);
+      console.log(
+        `merge: took ${m.took} unit outputs from ${from}` +
+          (m.present ? `; ${m.present} were already here` : "") +
+          (m.refused.length ? `; refused ${m.refused.length}` : "") +
+          (m.leftApart ? `; left ${m.leftApart} of other seeds, profiles or code apart` : ""),
+      );
     }
   } else {
-    const planned = await planUnits(selected, { ...options, out: args.out, shard: args.shard });
+    const planned = await planUnits(selected, { ...settings, out: args.out, shard: args.shard });
     const totals = new Map<string, number>();
     for (const p of planned) {
       totals.set(p.reproduction.name, (totals.get(p.reproduction.name) ?? 0) + 1);
@@ -232,7 +311,7 @@ export async function repro(args: ReproArgs): Promise<CombinedReproduction[]> {
       `repro: ${planned.length} units${shardNote}, seed ${args.seed}, profile ${args.profile}, ${args.workers} worker(s)`,
     );
     const { ran, skipped } = await runUnits(planned, {
-      ...options,
+      ...settings,
       workers: args.workers,
       onEvent: progressPrinter(totals),
     });
@@ -245,20 +324,26 @@ export async function repro(args: ReproArgs): Promise<CombinedReproduction[]> {
       return [];
     }
   }
+  for (const repair of await repairSets(args.out)) console.log(`repro: repaired: ${repair}`);
   const parts: CombinedReproduction[] = [];
   for (const r of selected) {
-    const part = await combineReproduction(r, { ...options, out: args.out });
+    const part = await combineReproduction(r, {
+      ...settings,
+      out: args.out,
+      onStep: options.onStep,
+    });
     parts.push(part);
     console.log(`${r.name}: ${r.description}`);
     for (const f of part.files) console.log(`  wrote ${f}`);
   }
   const report = await writeReport(parts, {
     out: args.out,
-    seed: args.seed,
-    profile: args.profile,
+    ...settings,
     totalSeconds: (performance.now() - start) / 1000,
+    order: reproductions.map((r) => r.name),
   });
-  console.log(`report: ${report}`);
+  for (const line of report.ignored) console.error(`report: ${line}`);
+  console.log(`report: ${report.path}`);
   if (args.publish) {
     const figures = join(repoRoot(), "docs", "figures");
     await Deno.mkdir(figures, { recursive: true });
@@ -273,18 +358,56 @@ export async function repro(args: ReproArgs): Promise<CombinedReproduction[]> {
   return parts;
 }
 
+/** Under SGDLAB_SELFTEST=1, SGDLAB_SELFTEST_KILL_AT=STEP kills this process at that step. */
+function killHook(): ((step: SetStep) => void) | undefined {
+  const at = selftestEnabled() ? Deno.env.get("SGDLAB_SELFTEST_KILL_AT") : undefined;
+  if (!at) return undefined;
+  return (step) => {
+    if (step === at) Deno.kill(Deno.pid, "SIGKILL");
+  };
+}
+
+/** Prints an error in one line; details past the first line go to a log file in `out`. */
+async function fail(command: string, error: unknown, out?: string): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  const [first, ...more] = message.split("\n");
+  let where = "";
+  if (more.length > 0 && out !== undefined) {
+    const log = join(out, STATE_DIR, "last-error.log");
+    try {
+      await Deno.mkdir(join(out, STATE_DIR), { recursive: true });
+      await Deno.writeTextFile(log, message + "\n");
+      where = ` (details in ${log})`;
+    } catch {
+      where = "";
+    }
+  }
+  console.error(`${command}: ${first}${where}`);
+}
+
 if (import.meta.main) {
-  let args: ReproArgs;
+  const command = Deno.args.includes("--merge") ? "repro:merge" : "repro";
+  let args: ReproArgs | undefined;
   try {
     args = parseReproArgs(Deno.args);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(2);
+    if (args.help) {
+      console.log(usage);
+      Deno.exit(0);
+    }
+    await checkFolders(args);
+  } catch (error) {
+    await fail(
+      command,
+      error instanceof UsageError
+        ? `${error.message} (\`deno task ${command} --help\` shows the usage)`
+        : error,
+    );
+    Deno.exit(error instanceof UsageError ? 2 : 1);
   }
   try {
-    await repro(args);
-  } catch (e) {
-    console.error((e as Error).message);
-    Deno.exit(1);
+    await repro(args, { onStep: killHook() });
+  } catch (error) {
+    await fail(command, error, args.out);
+    Deno.exit(error instanceof UsageError ? 2 : 1);
   }
 }

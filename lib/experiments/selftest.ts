@@ -1,7 +1,9 @@
 /**
  * A small reproduction for testing the pipeline itself (resume after a kill, shards, workers):
  * six units, each a deterministic computation followed by a short pause. Registered only when
- * the environment variable SGDLAB_SELFTEST is 1.
+ * the environment variable SGDLAB_SELFTEST is 1. For tests of failures, the unit whose id is in
+ * SGDLAB_SELFTEST_FAIL throws, and `repro` kills itself at the step of replacing a combined set
+ * named in SGDLAB_SELFTEST_KILL_AT.
  *
  * @module
  */
@@ -16,6 +18,9 @@ export const selftest = unitReproduction({
   units: () => [0, 1, 2, 3, 4, 5].map((k) => ({ id: `unit-${k}`, params: { k, pauseMs: 250 } })),
   async runUnit(unit, options) {
     const k = Number(unit.params.k);
+    if (Deno.env.get("SGDLAB_SELFTEST_FAIL") === unit.id) {
+      throw new Error(`selftest unit ${unit.id} failed on purpose (SGDLAB_SELFTEST_FAIL)`);
+    }
     const random = new Random(options.seed * 1000 + k);
     let s = 0, s2 = 0;
     for (let i = 0; i < 1000; i++) {
