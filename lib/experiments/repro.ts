@@ -200,8 +200,8 @@ export function parseReproArgs(args: string[]): ReproArgs {
 }
 
 /**
- * Checks the folders of the command line before any work: `--out` is a writable folder (created
- * when only its last part is missing) and every `--from` folder exists.
+ * Checks the folders of the command line before any work: every `--from` folder exists, and
+ * `--out` is a writable folder (created when only its last part is missing).
  *
  * @throws {UsageError} naming the folder and what is wrong with it
  * @example
@@ -219,11 +219,6 @@ export function parseReproArgs(args: string[]): ReproArgs {
  * ```
  */
 export async function checkFolders(args: ReproArgs): Promise<void> {
-  try {
-    await checkOutFolder(args.out);
-  } catch (error) {
-    throw new UsageError(`--out: ${(error as Error).message}`);
-  }
   for (const from of args.from) {
     let info: Deno.FileInfo;
     try {
@@ -236,6 +231,11 @@ export async function checkFolders(args: ReproArgs): Promise<void> {
       );
     }
     if (!info.isDirectory) throw new UsageError(`--from ${from}: is a file, not a folder`);
+  }
+  try {
+    await checkOutFolder(args.out);
+  } catch (error) {
+    throw new UsageError(`--out: ${(error as Error).message}`);
   }
 }
 
