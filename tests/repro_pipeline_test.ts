@@ -127,7 +127,10 @@ Deno.test("bad repro flags give a usage error naming the flag", () => {
   assert.throws(() => parseReproArgs(["--only", "nothing"]), /--only: unknown reproduction/);
   assert.throws(() => parseReproArgs(["--shard", "3/2"]), /--shard: '3\/2'/);
   assert.throws(() => parseReproArgs(["--shard", "0/2"]), /--shard: '0\/2'/);
-  assert.throws(() => parseReproArgs(["--workers", "0"]), /--workers: '0' is not a decimal integer/);
+  assert.throws(
+    () => parseReproArgs(["--workers", "0"]),
+    /--workers: '0' is not a decimal integer/,
+  );
   assert.throws(() => parseReproArgs(["--seed", "x"]), /--seed: 'x'/);
   assert.throws(() => parseReproArgs(["--bogus"]), /unknown flag '--bogus'/);
   assert.throws(() => parseReproArgs(["--from", "x"]), /--from: only with repro:merge/);

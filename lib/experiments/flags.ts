@@ -7,7 +7,18 @@
  * @module
  */
 
-/** A command line that cannot be used as given; commands exit with code 2 on it. */
+/**
+ * A command line that cannot be used as given; commands exit with code 2 on it.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "@lib/experiments/flags.ts";
+ * import assert from "node:assert/strict";
+ * const e = new UsageError("--seed: '' is not a decimal integer from 0 to 9");
+ * assert.ok(e instanceof RangeError);
+ * assert.equal(String(e), "UsageError: --seed: '' is not a decimal integer from 0 to 9");
+ * ```
+ */
 export class UsageError extends RangeError {
   override name = "UsageError";
 }

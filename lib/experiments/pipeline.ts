@@ -450,6 +450,20 @@ export async function combineReproduction(
 /**
  * Copies into `out` the planned units that the folder `from` holds, each only after its key is
  * checked, never over a valid unit (see {@link mergeUnits}).
+ *
+ * @example
+ * ```ts
+ * import { mergeFrom, planUnits } from "@lib/experiments/pipeline.ts";
+ * import { selftest } from "@lib/experiments/selftest.ts";
+ * import assert from "node:assert/strict";
+ * const [from, out] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+ * const options = { seed: 1, profile: "quick" as const, out };
+ * const planned = await planUnits([selftest], options);
+ * const result = await mergeFrom(planned, from, options); // an empty shard folder
+ * assert.deepEqual(result, { took: 0, present: 0, leftApart: 0, refused: [] });
+ * await Deno.remove(from, { recursive: true });
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
 export async function mergeFrom(
   planned: readonly PlannedUnit[],
