@@ -1,14 +1,20 @@
 /**
- * Files: CSV tables through d3-dsv, atomic writes, and the repository's `results/` folder.
+ * Files: CSV tables (RFC 4180), atomic writes, and the repository's `results/` folder.
  *
  * Numbers are written with `String(x)` (the shortest text that reads back as the same double),
  * so a CSV round trip of doubles is exact and the same rows always give the same bytes.
  *
+ * A round trip keeps types: a field written without quotes is typed when read
+ * ({@linkcode parseCsvValue}), a quoted field stays a string. So a string that would read back as
+ * something else (`"1.5"`, `"true"`, `""`, `"NaN"`) is written in quotes. A string that starts
+ * with `=`, `+`, `-`, `@`, a tab or a carriage return, which a spreadsheet would run as a formula,
+ * is written quoted behind a `'` (the CSV-injection guard of OWASP); the reader removes that `'`
+ * again. Numbers, negative ones included, are data and are written as they are. Other cells are
+ * quoted only when they hold `,`, `"` or a line break: the bytes d3-dsv's `csvFormatRows` writes.
+ *
  * @module
  */
 
-// @ts-types="npm:@types/d3-dsv@^3"
-import { csvFormatRows, csvParseRows } from "d3-dsv";
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
 
 /** One CSV field: numbers, strings, booleans, and `null` for an empty field. */
@@ -62,12 +68,34 @@ export function parseCsvValue(text: string): CsvValue {
   return NUMBER.test(text) ? Number(text) : text;
 }
 
+/** A string a spreadsheet would run as a formula (after any `'` already in front). */
+const FORMULA = /^'*[=+\-@\t\r]/;
+
+/** A quoted field that the writer escaped with a leading `'`. */
+const ESCAPED = /^'+[=+\-@\t\r]/;
+
+/**
+ * The CSV text of a string cell: quoted when it holds `,` `"` or a line break, or (body cells)
+ * when unquoted it would read back as a number, a boolean or null; quoted behind a `'` when it
+ * starts like a formula.
+ */
+function formatString(text: string, options: { typed: boolean }): string {
+  let cell = text, quote = false;
+  if (FORMULA.test(text)) {
+    cell = `'${text}`;
+    quote = true;
+  } else if (options.typed && parseCsvValue(text) !== text) {
+    quote = true;
+  }
+  return quote || /[",\n\r]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+}
+
 function formatValue(value: unknown, row: number, column: string): string {
   switch (typeof value) {
     case "number":
       return formatNumber(value);
     case "string":
-      return value;
+      return formatString(value, { typed: true });
     case "boolean":
       return String(value);
     case "undefined":
@@ -82,7 +110,8 @@ function formatValue(value: unknown, row: number, column: string): string {
 
 /**
  * Formats rows as CSV text with a header line and a final newline. Rows are numbered from 1 in
- * error messages.
+ * error messages. Strings are quoted so that they read back as strings, and guarded against
+ * formula injection (see the module documentation).
  *
  * @throws {RangeError} when a row lacks a column, or there are neither rows nor columns
  * @throws {TypeError} when a value is not a number, string, boolean or null
@@ -91,8 +120,9 @@ function formatValue(value: unknown, row: number, column: string): string {
  * ```ts
  * import { formatCsv } from "@lib/io.ts";
  * import assert from "node:assert/strict";
- * const text = formatCsv([{ step: 1, loss: 0.5, note: "a,b" }, { step: 2, loss: 0.25, note: "" }]);
+ * const text = formatCsv([{ step: 1, loss: 0.5, note: "a,b" }, { step: 2, loss: 0.25, note: null }]);
  * assert.equal(text, 'step,loss,note\n1,0.5,"a,b"\n2,0.25,\n');
+ * assert.equal(formatCsv([{ a: "1.5", b: -0.5, c: "=1+1", d: "" }]), 'a,b,c,d\n"1.5",-0.5,"\'=1+1",""\n');
  * assert.throws(() => formatCsv([{ step: 1 }], { columns: ["step", "loss"] }), /row 1 has no column 'loss'/);
  * ```
  */
@@ -108,18 +138,82 @@ export function formatCsv(
   if (new Set(columns).size !== columns.length) {
     throw new RangeError(`cannot write CSV: duplicate column in [${columns.join(", ")}]`);
   }
-  const lines: string[][] = [[...columns]];
+  const lines = [columns.map((column) => formatString(column, { typed: false })).join(",")];
   rows.forEach((row, i) => {
-    lines.push(columns.map((column) => formatValue(row[column], i + 1, column)));
+    lines.push(columns.map((column) => formatValue(row[column], i + 1, column)).join(","));
   });
-  return csvFormatRows(lines) + "\n";
+  return lines.join("\n") + "\n";
+}
+
+/** One field as read: its text (quotes removed) and whether it was quoted. */
+interface Field {
+  text: string;
+  quoted: boolean;
+}
+
+/** RFC 4180 fields, keeping for each whether it was quoted; `\n` or `\r\n` ends a record. */
+function parseFields(text: string): Field[][] {
+  const records: Field[][] = [];
+  const n = text.length;
+  let record: Field[] = [], i = 0;
+  while (n > 0) {
+    let field: Field;
+    if (text[i] === '"') {
+      let value = "";
+      for (i++;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) {
+          throw new RangeError(
+            `cannot parse CSV: a quoted field in row ${records.length} is never closed`,
+          );
+        }
+        value += text.slice(i, q);
+        i = q + 1;
+        if (text[i] !== '"') break;
+        value += '"';
+        i++;
+      }
+      if (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") {
+        throw new RangeError(
+          `cannot parse CSV: row ${records.length} has text after the closing quote of a field`,
+        );
+      }
+      field = { text: value, quoted: true };
+    } else {
+      let j = i;
+      while (j < n && text[j] !== "," && text[j] !== "\n" && text[j] !== "\r") j++;
+      field = { text: text.slice(i, j), quoted: false };
+      i = j;
+    }
+    record.push(field);
+    if (i >= n) {
+      records.push(record);
+      break;
+    }
+    if (text[i] === ",") {
+      i++;
+      continue;
+    }
+    i += text[i] === "\r" && text[i + 1] === "\n" ? 2 : 1;
+    records.push(record);
+    record = [];
+    if (i >= n) break;
+  }
+  return records;
+}
+
+/** The string a quoted field holds: without the `'` the writer put before a formula. */
+function quotedString(text: string): string {
+  return ESCAPED.test(text) ? text.slice(1) : text;
 }
 
 /**
- * Parses CSV text with a header line into rows, typing each field with
- * {@linkcode parseCsvValue}.
+ * Parses CSV text with a header line into rows, typing each unquoted field with
+ * {@linkcode parseCsvValue}. A quoted field stays a string, without the `'` that
+ * {@linkcode formatCsv} puts before a formula.
  *
- * @throws {RangeError} when the text has no header or a row has the wrong number of fields
+ * @throws {RangeError} when the text has no header, a row has the wrong number of fields, or a
+ *   quoted field is not closed
  *
  * @example
  * ```ts
@@ -129,14 +223,16 @@ export function formatCsv(
  *   { step: 1, loss: 0.5 },
  *   { step: 2, loss: 0.25 },
  * ]);
+ * assert.deepEqual(parseCsv('name,value\n"1.5",1.5\n'), [{ name: "1.5", value: 1.5 }]);
  * assert.throws(() => parseCsv("a,b\n1\n"), /row 1 has 1 fields, expected 2/);
  * ```
  */
 export function parseCsv(text: string): CsvRow[] {
-  const [header, ...body] = csvParseRows(text);
-  if (header === undefined || (header.length === 1 && header[0] === "")) {
+  const [first, ...body] = parseFields(text);
+  if (first === undefined || (first.length === 1 && first[0].text === "" && !first[0].quoted)) {
     throw new RangeError("cannot parse CSV: no header line");
   }
+  const header = first.map((f) => f.quoted ? quotedString(f.text) : f.text);
   return body.map((fields, i) => {
     if (fields.length !== header.length) {
       throw new RangeError(
@@ -144,7 +240,10 @@ export function parseCsv(text: string): CsvRow[] {
       );
     }
     const row: CsvRow = {};
-    header.forEach((column, j) => row[column] = parseCsvValue(fields[j]));
+    header.forEach((column, j) => {
+      const f = fields[j];
+      row[column] = f.quoted ? quotedString(f.text) : parseCsvValue(f.text);
+    });
     return row;
   });
 }

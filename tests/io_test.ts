@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
+// @ts-types="npm:@types/d3-dsv@^3"
+import { csvFormatRows } from "d3-dsv";
 import {
+  type CsvValue,
   formatCsv,
   parseCsv,
+  parseCsvValue,
   readCsv,
   repoRoot,
   resultsDir,
@@ -127,4 +131,98 @@ Deno.test("resultsDir resolves under the repository root from any subfolder", ()
     assert.throws(() => resultsDir(bad), RangeError, bad);
   }
   assert.throws(() => repoRoot({ from: "/" }), /cannot find the repository root/);
+});
+
+Deno.test("a string that would read back as a number, a boolean or null is quoted and stays a string", () => {
+  const rows = [{ a: "1.5", b: "true", c: "", d: "NaN", e: "1e3", f: "Infinity", g: "false" }];
+  const text = formatCsv(rows);
+  assert.equal(text, 'a,b,c,d,e,f,g\n"1.5","true","","NaN","1e3","Infinity","false"\n');
+  assert.deepEqual(parseCsv(text), rows);
+  // the same values as numbers, booleans and null stay plain and typed
+  const typed = [{ a: 1.5, b: true, c: null, d: NaN, e: 1000, f: Infinity, g: false }];
+  assert.equal(formatCsv(typed), "a,b,c,d,e,f,g\n1.5,true,,NaN,1000,Infinity,false\n");
+  assert.deepEqual(parseCsv(formatCsv(typed)), typed);
+});
+
+Deno.test("a string that starts like a formula is escaped behind ' and reads back unchanged; numbers stay plain", () => {
+  const formulas = [
+    '=HYPERLINK("http://x","y")',
+    "+1+2",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=2",
+    "-",
+    "'=1",
+  ];
+  const rows = [Object.fromEntries(formulas.map((v, i) => [`c${i}`, v]))];
+  const text = formatCsv(rows);
+  const cells = text.split("\n").slice(1).join("\n");
+  assert.equal(
+    cells,
+    '"\'=HYPERLINK(""http://x"",""y"")","\'+1+2","\'-2+3","\'@SUM(A1)","\'\t=1","\'\r=2","\'-","\'\'=1"\n',
+  );
+  assert.deepEqual(parseCsv(text), rows);
+  assert.equal(
+    formatCsv([{ "=cmd": -0.5, b: -0, c: -1e-7, d: "-0.5" }]),
+    '"\'=cmd",b,c,d\n-0.5,-0,-1e-7,"\'-0.5"\n',
+    "a header cell is guarded too; negative numbers are data",
+  );
+  assert.deepEqual(parseCsv('"\'=cmd",d\n-0.5,"\'-0.5"\n'), [{ "=cmd": -0.5, d: "-0.5" }]);
+});
+
+/** A cell that is neither a formula nor text that reads back as another type. */
+const plainString = fc.string({ unit: "binary", maxLength: 12 }).filter((s) =>
+  !/^'*[=+\-@\t\r]/.test(s) && parseCsvValue(s) === s
+);
+
+Deno.test("property: a CSV round trip keeps every value and its type, strings included", () => {
+  const value: fc.Arbitrary<CsvValue> = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 12 }),
+    fc.constantFrom("1.5", "-0.5", "true", "", "NaN", "=1", "'+x", " 1", "a,b", 'q"q', "x\r\ny"),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(value, value), { minLength: 1, maxLength: 8 }), (pairs) => {
+      const rows = pairs.map(([a, b]) => ({ a, b }));
+      const back = parseCsv(formatCsv(rows));
+      return back.every((row, i) => Object.is(row.a, rows[i].a) && Object.is(row.b, rows[i].b));
+    }),
+    { seed: 20240602, numRuns: 500 },
+  );
+});
+
+Deno.test("property: CSV text is byte for byte d3-dsv's unless a string is ambiguous or a formula", () => {
+  const cell = fc.oneof(plainString, fc.double(), fc.boolean(), fc.constant(null));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 8 }), (pairs) => {
+      const rows = pairs.map(([a, b]) => ({ a, b }));
+      const d3 = csvFormatRows([
+        ["a", "b"],
+        ...pairs.map((pair) =>
+          pair.map((v) =>
+            typeof v === "number"
+              ? (Object.is(v, -0) ? "-0" : String(v))
+              : v === null
+              ? ""
+              : String(v)
+          )
+        ),
+      ]) + "\n";
+      return formatCsv(rows) === d3;
+    }),
+    { seed: 20240603, numRuns: 500 },
+  );
+});
+
+Deno.test("reading a quoted field that never closes, or text after its closing quote, fails", () => {
+  assert.throws(() => parseCsv('a,b\n1,"open\n'), /a quoted field in row 1 is never closed/);
+  assert.throws(
+    () => parseCsv('a,b\n"x"y,1\n'),
+    /row 1 has text after the closing quote of a field/,
+  );
+  assert.deepEqual(parseCsv("a,b\r\n1,2\r\n"), [{ a: 1, b: 2 }], "CRLF line ends");
+  assert.deepEqual(parseCsv("a,b\n1,"), [{ a: 1, b: null }], "no final newline");
 });
