@@ -212,6 +212,70 @@ const constants: Record<string, string> = {
   PI: "Math.PI",
 };
 
+/**
+ * The points z where {@link activationFromExpression} and {@link resolveActivation} require a σ
+ * and its σ′ to be finite (and repeatable): both tails, ±1, and 0 with its neighbours ±0.001.
+ *
+ * @example
+ * ```ts
+ * import { ACTIVATION_PROBES, activationFromExpression } from "@lib/activations.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(ACTIVATION_PROBES.includes(0) && ACTIVATION_PROBES.includes(-30));
+ * assert.throws(() => activationFromExpression("log(z)"), /σ is not finite at z = -30 \(NaN\)/);
+ * ```
+ */
+export const ACTIVATION_PROBES: readonly number[] = Object.freeze([
+  -30,
+  -5,
+  -1,
+  -1e-3,
+  0,
+  1e-3,
+  1,
+  5,
+  30,
+]);
+
+/** mathjs functions that draw random numbers: an activation must be deterministic. */
+const RANDOM_FUNCTIONS = new Set(["random", "randomInt", "pickRandom"]);
+
+/**
+ * Throws unless σ and σ′ are finite at every probe point, give the same value twice, and σ′ is
+ * not 0 at all of them (σ constant in z).
+ */
+function probeActivation(act: Activation, refuse: (why: string) => RangeError): void {
+  const atF: string[] = [], atDf: string[] = [];
+  let flat = true;
+  for (const z of ACTIVATION_PROBES) {
+    const f = Number(act.f(z)), df = Number(act.df(z));
+    if (!Object.is(f, Number(act.f(z))) || !Object.is(df, Number(act.df(z)))) {
+      throw refuse(
+        `it gives different values for the same z = ${z}: an activation must be deterministic`,
+      );
+    }
+    if (!Number.isFinite(f)) atF.push(`${z} (${f})`);
+    if (!Number.isFinite(df)) atDf.push(`${z} (${df})`);
+    if (df !== 0) flat = false;
+  }
+  if (atF.length + atDf.length > 0) {
+    const faults = [];
+    if (atF.length > 0) faults.push(`σ is not finite at z = ${atF.join(", ")}`);
+    if (atDf.length > 0) faults.push(`σ′ is not finite at z = ${atDf.join(", ")}`);
+    throw refuse(
+      `${faults.join("; ")}. σ and σ′ must be finite at every z in {${
+        ACTIVATION_PROBES.join(", ")
+      }}, or training meets NaN`,
+    );
+  }
+  if (flat) {
+    throw refuse(
+      `it is constant in z (σ′ is 0 at every z in {${
+        ACTIVATION_PROBES.join(", ")
+      }}), so no gradient flows through it`,
+    );
+  }
+}
+
 /** Translates a mathjs expression tree into JavaScript source, or null for unsupported nodes. */
 function toJs(node: MathNode): string | null {
   const n = node as MathNode & {
@@ -265,7 +329,9 @@ function compileScalar(node: MathNode): (z: number) => number {
  *
  * @throws {SyntaxError} when the text does not parse
  * @throws {RangeError} when the expression uses a symbol other than z (and the constants e, pi),
- *   does not depend on z, or mathjs cannot differentiate it
+ *   does not depend on z, is an assignment, a function definition or several statements, draws
+ *   random numbers, cannot be differentiated by mathjs, is constant in z, or has a σ or σ′ that
+ *   is not finite at one of the {@link ACTIVATION_PROBES} (naming the points)
  * @example SiLU and its derivative
  * ```ts
  * import { activationFromExpression } from "@lib/activations.ts";
@@ -275,6 +341,8 @@ function compileScalar(node: MathNode): (z: number) => number {
  * assert.equal(silu.f(0), 0);
  * assert.equal(silu.df(0), 0.5);
  * assert.throws(() => activationFromExpression("x + 1"), /symbol x/);
+ * assert.throws(() => activationFromExpression("abs(z)"), /σ′ is not finite at z = 0 \(NaN\)/);
+ * assert.throws(() => activationFromExpression("z * 0"), /constant in z/);
  * ```
  */
 export function activationFromExpression(expression: string): Activation {
@@ -286,9 +354,23 @@ export function activationFromExpression(expression: string): Activation {
       `cannot parse the activation expression '${expression}': ${(e as Error).message}`,
     );
   }
+  const refuse = (why: string) =>
+    new RangeError(`cannot use '${expression}' as an activation: ${why}`);
   const symbols = new Set<string>();
   node.traverse((child, _path, parent) => {
-    const c = child as MathNode & { type: string; name?: string };
+    const c = child as MathNode & { type: string; name?: string; fn?: { name?: string } };
+    if (c.type === "FunctionAssignmentNode") {
+      throw refuse("it defines a function; give its body alone, for example 'z^2' for f(z) = z^2");
+    }
+    if (c.type === "AssignmentNode") {
+      throw refuse("it is an assignment; give the expression in z alone, for example 'z^2'");
+    }
+    if (c.type === "BlockNode") throw refuse("it holds several statements; give one expression");
+    if (c.type === "FunctionNode" && RANDOM_FUNCTIONS.has(c.fn?.name ?? "")) {
+      throw refuse(
+        `it calls ${c.fn?.name}(), which draws a new number at every call: an activation must be deterministic`,
+      );
+    }
     const isFunctionName = parent !== null &&
       (parent as MathNode & { type: string }).type === "FunctionNode" &&
       (parent as unknown as { fn: MathNode }).fn === child;
@@ -317,7 +399,7 @@ export function activationFromExpression(expression: string): Activation {
     );
   }
   const f = compileScalar(node), df = compileScalar(dNode);
-  return {
+  const activation: Activation = {
     name: expression,
     f,
     df,
@@ -329,13 +411,17 @@ export function activationFromExpression(expression: string): Activation {
       for (let i = 0; i < n; i++) out[i] = g[i] * df(z[i]);
     },
   };
+  probeActivation(activation, refuse);
+  return activation;
 }
 
 /**
  * The activation named `spec` (identity, relu, tanh, sigmoid, softplus), a mathjs expression in z,
  * or `spec` itself when it is already an Activation.
  *
- * @throws {RangeError} for an unknown name that is not an expression in z
+ * @throws {RangeError} for an unknown name that is not an expression in z, and for an Activation
+ *   object that lacks a method or whose σ or σ′ is not finite at one of the
+ *   {@link ACTIVATION_PROBES}
  * @example
  * ```ts
  * import { resolveActivation, tanh } from "@lib/activations.ts";
@@ -346,8 +432,8 @@ export function activationFromExpression(expression: string): Activation {
  * ```
  */
 export function resolveActivation(spec: string | Activation): Activation {
-  if (typeof spec !== "string") return spec;
-  const known = activations[spec];
+  if (typeof spec !== "string") return checkedActivation(spec);
+  const known = Object.hasOwn(activations, spec) ? activations[spec] : undefined;
   if (known) return known;
   let mentionsZ = false;
   try {
@@ -366,4 +452,29 @@ export function resolveActivation(spec: string | Activation): Activation {
     );
   }
   return activationFromExpression(spec);
+}
+
+const builtIn = new Set<unknown>(Object.values(activations));
+
+/** An Activation object given directly, checked like an expression (built-ins pass as they are). */
+function checkedActivation(spec: Activation): Activation {
+  if (builtIn.has(spec)) return spec;
+  const act = spec as Partial<Activation> | null | undefined;
+  const missing = ["f", "df", "forward", "backward"].filter((k) =>
+    typeof (act as Record<string, unknown> | null)?.[k] !== "function"
+  );
+  if (typeof act?.name !== "string" || missing.length > 0) {
+    throw new RangeError(
+      `cannot use ${
+        typeof act?.name === "string" ? `'${act.name}'` : act
+      } as an activation: an Activation has a name and the methods f, df, forward and backward${
+        missing.length > 0 ? ` (missing: ${missing.join(", ")})` : ""
+      }; or give a name (${Object.keys(activations).join(", ")}) or an expression in z`,
+    );
+  }
+  probeActivation(
+    spec,
+    (why) => new RangeError(`cannot use the activation '${spec.name}': ${why}`),
+  );
+  return spec;
 }

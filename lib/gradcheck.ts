@@ -48,10 +48,20 @@ export interface GradcheckReport {
   worst: GradcheckEntry | null;
 }
 
+/** eps must be a finite number > 0: 0 gives 0/0, and Infinity or NaN give no difference at all. */
+function checkStep(eps: number): void {
+  if (!(eps > 0) || eps === Infinity) {
+    throw new RangeError(
+      `cannot take finite differences: eps must be a finite number > 0, got ${eps}`,
+    );
+  }
+}
+
 /**
  * Central finite differences (f(θ + eps) − f(θ − eps)) / (2 eps) for every entry of every
  * parameter, perturbing in place and restoring each entry exactly.
  *
+ * @throws {RangeError} when eps is not a finite number > 0
  * @example
  * ```ts
  * import { Matrix, numericGradient } from "@lib/mod.ts";
@@ -62,6 +72,7 @@ export interface GradcheckReport {
  * ```
  */
 export function numericGradient(f: () => number, params: Matrix[], eps = 1e-6): Matrix[] {
+  checkStep(eps);
   return params.map((p) => {
     const g = p.clone();
     for (let k = 0; k < p.data.length; k++) {
@@ -80,7 +91,8 @@ export function numericGradient(f: () => number, params: Matrix[], eps = 1e-6): 
 /**
  * Compares analytic gradients of a scalar function with central finite differences.
  *
- * @throws {RangeError} when the analytic gradients do not match the parameters' shapes
+ * @throws {RangeError} when the analytic gradients do not match the parameters' shapes, or eps,
+ *   atol or rtol is out of range (eps > 0, atol and rtol >= 0, all finite)
  * @example A correct and a wrong gradient
  * ```ts
  * import { Matrix, gradcheck } from "@lib/mod.ts";
@@ -94,6 +106,17 @@ export function numericGradient(f: () => number, params: Matrix[], eps = 1e-6): 
 export function gradcheck(f: () => number, options: GradcheckOptions): GradcheckReport {
   const { params, analytic } = options;
   const eps = options.eps ?? 1e-6, atol = options.atol ?? 1e-5, rtol = options.rtol ?? 1e-3;
+  if (!Array.isArray(params) || !Array.isArray(analytic)) {
+    throw new RangeError("cannot check gradients: params and analytic must be lists of matrices");
+  }
+  checkStep(eps);
+  for (const [name, value] of [["atol", atol], ["rtol", rtol]] as const) {
+    if (!(value >= 0) || value === Infinity) {
+      throw new RangeError(
+        `cannot check gradients: ${name} must be a finite number >= 0, got ${value}`,
+      );
+    }
+  }
   if (params.length !== analytic.length) {
     throw new RangeError(
       `cannot check gradients: ${params.length} parameters but ${analytic.length} gradients`,

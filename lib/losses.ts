@@ -5,7 +5,8 @@
  * @module
  */
 import type { Activation } from "./activations.ts";
-import { assertFinite, Matrix } from "./matrix.ts";
+import { Matrix } from "./matrix.ts";
+import { firstNonFinite } from "./validate.ts";
 
 /** A per-sample loss and its gradient with respect to the output x_L. */
 export interface Loss {
@@ -28,7 +29,12 @@ function checkPair(name: string, output: Matrix, target: Matrix): void {
   if (output.cols === 0) {
     throw new RangeError(`cannot compute ${name} on an empty batch (0 columns)`);
   }
-  assertFinite(target, `the target of ${name}`);
+  const bad = firstNonFinite(target);
+  if (bad !== null) {
+    throw new RangeError(
+      `cannot compute ${name}: the target of sample ${bad.col} of the batch (column ${bad.col}, ${target.shape}) has ${bad.value} in row ${bad.row}`,
+    );
+  }
 }
 
 /**
@@ -153,18 +159,32 @@ export const losses: Readonly<Record<string, Loss>> = Object.freeze({
 /**
  * The loss named `spec` (`squaredError` or `softmaxCrossEntropy`), or `spec` itself.
  *
- * @throws {RangeError} for an unknown name
+ * @throws {RangeError} for an unknown name, or anything that is neither a name nor a Loss
  * @example
  * ```ts
  * import { resolveLoss, squaredError } from "@lib/losses.ts";
  * import assert from "node:assert/strict";
  * assert.equal(resolveLoss("squaredError"), squaredError);
  * assert.throws(() => resolveLoss("mse"), /unknown loss 'mse'/);
+ * assert.throws(() => resolveLoss(undefined!), /cannot use the loss undefined: give a name/);
  * ```
  */
 export function resolveLoss(spec: string | Loss): Loss {
-  if (typeof spec !== "string") return spec;
-  const known = losses[spec];
+  if (typeof spec !== "string") {
+    const loss = spec as Partial<Loss> | null | undefined;
+    if (
+      typeof loss?.values !== "function" || typeof loss?.gradOutput !== "function" ||
+      typeof loss?.checkTarget !== "function"
+    ) {
+      throw new RangeError(
+        `cannot use the loss ${spec}: give a name (${
+          Object.keys(losses).join(", ")
+        }) or a Loss with values(), gradOutput() and checkTarget()`,
+      );
+    }
+    return spec;
+  }
+  const known = Object.hasOwn(losses, spec) ? losses[spec] : undefined;
   if (!known) {
     throw new RangeError(
       `unknown loss '${spec}': expected one of ${Object.keys(losses).join(", ")}`,
@@ -204,7 +224,8 @@ export function gradPreActivation(
 /**
  * One-hot columns for integer class labels: a classes×B matrix with a 1 in row labels[j].
  *
- * @throws {RangeError} when a label is not an integer in [0, classes)
+ * @throws {RangeError} when a label is not an integer in [0, classes), or classes is not an
+ *   integer >= 1
  * @example
  * ```ts
  * import { oneHot } from "@lib/losses.ts";
@@ -214,6 +235,11 @@ export function gradPreActivation(
  * ```
  */
 export function oneHot(labels: ArrayLike<number>, classes: number): Matrix {
+  if (!Number.isInteger(classes) || classes < 1) {
+    throw new RangeError(
+      `cannot one-hot encode: classes must be an integer >= 1, got ${classes}`,
+    );
+  }
   const b = labels.length, m = new Matrix(classes, b);
   for (let j = 0; j < b; j++) {
     const c = labels[j];

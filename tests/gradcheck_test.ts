@@ -35,3 +35,22 @@ Deno.test("gradcheck rejects gradients of the wrong shape", () => {
     /parameter 0 is 2x2 but its gradient is 2x3/,
   );
 });
+
+Deno.test("gradcheck and numericGradient refuse an eps, atol or rtol out of range", () => {
+  const w = Matrix.from([[1]]), f = () => w.data[0] ** 2;
+  const check = (options: object) =>
+    gradcheck(f, { params: [w], analytic: [Matrix.from([[2]])], ...options });
+  for (const eps of [0, -1e-6, NaN, Infinity]) {
+    assert.throws(() => check({ eps }), new RegExp(`eps must be a finite number > 0, got ${eps}`));
+    assert.throws(() => numericGradient(f, [w], eps), /eps must be a finite number > 0/);
+  }
+  for (const name of ["atol", "rtol"]) {
+    for (const value of [-1, NaN, Infinity]) {
+      assert.throws(
+        () => check({ [name]: value }),
+        new RegExp(`${name} must be a finite number >= 0, got ${value}`),
+      );
+    }
+  }
+  assert.ok(check({ atol: 0, rtol: 1e-6 }).ok, "zero tolerances are allowed");
+});

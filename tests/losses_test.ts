@@ -7,6 +7,7 @@ import {
   oneHot,
   Random,
   resolveActivation,
+  resolveLoss,
   softmaxCrossEntropy,
   squaredError,
 } from "@lib/mod.ts";
@@ -72,11 +73,29 @@ Deno.test("a cross-entropy target that is not a distribution is rejected", () =>
   assert.throws(() => softmaxCrossEntropy.values(x, Matrix.from([[2], [-1]])), /must be >= 0/);
 });
 
-Deno.test("a target with NaN is rejected", () => {
+Deno.test("a target with NaN is rejected, naming the sample (column) and the row", () => {
   assert.throws(
-    () => squaredError.values(Matrix.zeros(1, 2), Matrix.from([[0, NaN]])),
-    /target of squared error contains NaN at \(0, 1\)/,
+    () => squaredError.values(Matrix.zeros(2, 3), Matrix.from([[0, 0, 0], [0, NaN, 0]])),
+    /^RangeError: cannot compute squared error: the target of sample 1 of the batch \(column 1, 2x3\) has NaN in row 1$/,
   );
+});
+
+Deno.test("resolveLoss refuses what is neither a loss name nor a Loss", () => {
+  for (const bad of [undefined, null, 3, {}, { values: () => 0 }]) {
+    assert.throws(
+      () => resolveLoss(bad as never),
+      /cannot use the loss .*: give a name \(squaredError, softmaxCrossEntropy\) or a Loss with values\(\), gradOutput\(\) and checkTarget\(\)/,
+    );
+  }
+});
+
+Deno.test("oneHot refuses a class count that is not an integer >= 1", () => {
+  for (const classes of [0, 2.5, -1, NaN]) {
+    assert.throws(
+      () => oneHot([0], classes),
+      new RegExp(`classes must be an integer >= 1, got ${classes}`),
+    );
+  }
 });
 
 Deno.test("a loss on an empty batch is rejected", () => {
