@@ -23,9 +23,18 @@ import {
   matmulTransposeB,
   scaleColumns,
 } from "./kernels.ts";
+import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { assertFinite, Matrix } from "./matrix.ts";
 import type { Random } from "./random.ts";
+import { firstNonFinite, validateOptionNames } from "./validate.ts";
+
+export {
+  type GradientFault,
+  gradientFault,
+  type GradientFaultKind,
+  NonFiniteGradientError,
+} from "./gradient_fault.ts";
 
 /** How to draw the initial weights; biases start at 0. */
 export type Init = "glorot" | "he";
@@ -88,6 +97,11 @@ export class MlpPass {
     batch: number,
     options: { kernelMemory?: boolean } = {},
   ) {
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new RangeError(
+        `cannot allocate a pass of ${batch} samples: the batch size must be an integer >= 1`,
+      );
+    }
     const layers = sizes.length - 1;
     const matrix = options.kernelMemory
       ? (rows: number, cols: number) => new Matrix(rows, cols, allocateKernelArray(rows * cols))
@@ -199,7 +213,8 @@ export class Mlp {
    * A network with `sizes` = [inputs, hidden…, outputs] units (constant units not counted) and
    * weights drawn from `random`.
    *
-   * @throws {RangeError} for fewer than two sizes, a size below 1, or a wrong activation count
+   * @throws {RangeError} without `random`, for fewer than two sizes, a size below 1, a wrong
+   *   activation count, an unknown option or an unknown `init`
    * @example θ_l has the design's shape
    * ```ts
    * import { Mlp, Random } from "@lib/mod.ts";
@@ -209,6 +224,21 @@ export class Mlp {
    * ```
    */
   static create(sizes: readonly number[], options: MlpOptions): Mlp {
+    const action = `cannot create a network with sizes [${sizes}]`;
+    if (!Array.isArray(sizes)) {
+      throw new RangeError(
+        `${action}: sizes must be a list of units per layer, e.g. [784, 256, 10]`,
+      );
+    }
+    if (typeof options?.random?.normal !== "function") {
+      throw new RangeError(
+        `${action}: options.random is required, the generator that draws the initial weights: pass { random: new Random(seed) } (Random from lib/random.ts), got ${options?.random}`,
+      );
+    }
+    validateOptionNames(options, ["random", "activation", "output", "init"], action);
+    if (options.init !== undefined && options.init !== "glorot" && options.init !== "he") {
+      throw new RangeError(`${action}: init must be "glorot" or "he", got ${options.init}`);
+    }
     if (sizes.length < 2) {
       throw new RangeError(
         `cannot create a network with sizes [${sizes}]: need at least an input and an output size`,
@@ -274,7 +304,8 @@ export class Mlp {
    * The forward pass on a (d_0 − 1) × B batch, keeping every z_l and x_l.
    *
    * @param pass a pass of the same batch size to reuse; a new one is allocated otherwise
-   * @throws {RangeError} for a wrong row count, an empty batch, or NaN/Infinity in x or Θ
+   * @throws {RangeError} for a wrong row count, an empty batch, or NaN/Infinity in x (naming the
+   *   sample, that is the column) or in Θ (naming the layer)
    */
   forward(x: Matrix, pass?: MlpPass): MlpPass {
     const sizes = this.sizes, b = x.cols;
@@ -286,7 +317,12 @@ export class Mlp {
       );
     }
     if (b === 0) throw new RangeError("cannot run the forward pass on an empty batch (0 columns)");
-    assertFinite(x, "the input x");
+    const bad = firstNonFinite(x);
+    if (bad !== null) {
+      throw new RangeError(
+        `cannot run the forward pass: sample ${bad.col} of the batch (column ${bad.col} of x, ${x.shape}) has ${bad.value} in input ${bad.row}`,
+      );
+    }
     if (pass && pass.batch !== b) {
       throw new RangeError(
         `cannot reuse a pass of batch size ${pass.batch} for a batch of ${b} samples`,
@@ -385,6 +421,8 @@ export class Mlp {
    * θ_l, by one forward and one backward pass. Weights are constants (default all 1).
    *
    * @throws {RangeError} for bad shapes, targets or weights (length B, finite, >= 0)
+   * @throws {NonFiniteGradientError} (a RangeError) when a ∇θ_l comes out NaN or infinite,
+   *   naming the layer, the sample within the batch and the cause (see {@link gradientFault})
    * @example The gradient matches finite differences
    * ```ts
    * import { Matrix, Mlp, Random, gradcheck } from "@lib/mod.ts";
@@ -414,6 +452,10 @@ export class Mlp {
     const g = loss.gradOutput(pass.output, y);
     scaleColumns(g.data, { scale, rows: g.rows, cols: b });
     this.backward(pass, g);
+    const fault = gradientFault(this, pass, g);
+    if (fault !== null) {
+      throw new NonFiniteGradientError(`cannot compute the gradient: ${fault.reason}`, fault);
+    }
     return { loss: total, values, grads: pass.grads, pass };
   }
 

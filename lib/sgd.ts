@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
 import { axpy, scaleColumns } from "./kernels.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
@@ -52,13 +53,19 @@ export interface DivergenceFields {
   loss: number;
   /** The last finite minibatch loss before it, or null. */
   lastFiniteLoss: number | null;
+  /** When the gradient failed: the minibatch loss of the failing step, which was finite. */
+  minibatchLoss?: number;
+  /** When the gradient failed: where and why (see `gradientFault`). */
+  reason?: string;
   /** The underlying error, if any. */
   cause?: unknown;
 }
 
 /**
- * A NaN or infinite loss (or gradient) met during training. The parameters are left as they were
- * before the failing step.
+ * A loss or a gradient that grew beyond the doubles during training: a NaN or infinite minibatch
+ * loss, or a gradient whose finite factors overflow. The parameters are left as they were before
+ * the failing step. (A gradient that is not finite for another cause, a σ′ or a loss gradient that
+ * is not finite, is a `NonFiniteGradientError` instead.)
  *
  * @example
  * ```ts
@@ -82,6 +89,10 @@ export class DivergenceError extends RangeError {
   readonly loss: number;
   /** The last finite minibatch loss before it, or null when there was none. */
   readonly lastFiniteLoss: number | null;
+  /** When the gradient failed: the finite minibatch loss of the failing step; else null. */
+  readonly minibatchLoss: number | null;
+  /** When the gradient failed: where and why; else null. */
+  readonly reason: string | null;
 
   /**
    * An error with a full message; the fields repeat its numbers for programs.
@@ -94,6 +105,8 @@ export class DivergenceError extends RangeError {
     this.quantity = fields.quantity;
     this.loss = fields.loss;
     this.lastFiniteLoss = fields.lastFiniteLoss;
+    this.minibatchLoss = fields.minibatchLoss ?? null;
+    this.reason = fields.reason ?? null;
   }
 }
 
@@ -237,7 +250,10 @@ export class Sgd {
    * One step on a d×b minibatch x with targets y: forward, per-sample losses, backward of
    * (1/b) Σ w_i ℓ_i (weights constant, default 1), then θ ← θ − η_t g.
    *
-   * @throws {DivergenceError} when the loss or the gradient is NaN or infinite; θ is unchanged
+   * @throws {DivergenceError} when the loss is NaN or infinite, or the gradient overflows; θ is
+   *   unchanged
+   * @throws {NonFiniteGradientError} when the gradient is not finite for another cause (a σ′ or
+   *   the loss gradient), naming the layer and the sample within the batch; θ is unchanged
    * @throws {RangeError} for bad shapes or weights (length b, finite, >= 0)
    * @example A NaN loss stops before the update
    * ```ts
@@ -280,7 +296,19 @@ export class Sgd {
       for (let k = 0; k < d.length; k++) squared += d[k] * d[k];
     }
     if (!Number.isFinite(squared)) {
-      throw this.#divergence(step, "squared gradient norm", squared);
+      // off the hot path: only a failing step traces the cause
+      const fault = gradientFault(model, pass, ws.gradOutput);
+      if (fault !== null && fault.kind !== "overflow") {
+        throw new NonFiniteGradientError(
+          `cannot take SGD step ${step}: ${fault.reason}; parameters left unchanged`,
+          fault,
+        );
+      }
+      throw this.#divergence(step, "squared gradient norm", squared, {
+        minibatchLoss: loss,
+        reason: fault?.reason ??
+          "every entry of the gradient is finite but the sum of their squares overflows: the gradient is too large",
+      });
     }
     sgdUpdate(model.thetas, { gradients: pass.grads, learningRate: eta });
     this.#steps = step;
@@ -296,14 +324,22 @@ export class Sgd {
     };
   }
 
-  #divergence(step: number, what: string, value: number): DivergenceError {
+  #divergence(
+    step: number,
+    what: string,
+    value: number,
+    gradient?: { minibatchLoss: number; reason: string },
+  ): DivergenceError {
     const last = this.#lastFiniteLoss;
     const before = last === null
       ? "no step before it"
       : `last finite loss ${last} at step ${step - 1}`;
+    const at = gradient === undefined
+      ? `(${before})`
+      : `at a finite minibatch loss ${gradient.minibatchLoss} (${before}): ${gradient.reason}`;
     return new DivergenceError(
-      `cannot take SGD step ${step}: the ${what} is ${value} (${before}); parameters left unchanged`,
-      { step, quantity: what, loss: value, lastFiniteLoss: last },
+      `cannot take SGD step ${step}: the ${what} is ${value} ${at}; parameters left unchanged`,
+      { step, quantity: what, loss: value, lastFiniteLoss: last, ...gradient },
     );
   }
 

@@ -9,19 +9,17 @@
  * @module
  */
 import type { Dataset } from "./datasets.ts";
+import { type FitOptions, planFit } from "./fit_options.ts";
+import { NonFiniteGradientError } from "./gradient_fault.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";
 import { inJupyter } from "./plot.ts";
 import type { Random } from "./random.ts";
-import { type Minibatch, type SampleContext, type Sampler, uniformSampler } from "./sampler.ts";
-import {
-  DivergenceError,
-  type DivergenceFields,
-  type LearningRate,
-  learningRateAt,
-  Sgd,
-} from "./sgd.ts";
+import { type Minibatch, type SampleContext, uniformSampler } from "./sampler.ts";
+import { DivergenceError, type DivergenceFields, Sgd } from "./sgd.ts";
+
+export type { FitOptions } from "./fit_options.ts";
 
 /** One row of a training history, written after every evaluation. Keys are CSV column names. */
 export interface HistoryRow {
@@ -70,44 +68,6 @@ export interface ProgressReporter {
   update(state: ProgressState): void | Promise<void>;
 }
 
-/** Options of {@link fit}. */
-export interface FitOptions {
-  /** The per-sample loss: a name from lib/losses.ts or a {@link Loss}. */
-  loss: string | Loss;
-  /**
-   * The training seed: minibatches and the evaluation subset are drawn from two forks of it (so
-   * fit advances it by two forks).
-   */
-  random: Random;
-  /** b, samples per step (an integer >= 1). */
-  batchSize: number;
-  /** η: a constant > 0 or a schedule of the step count t = 0, 1, … (values >= 0). */
-  learningRate: LearningRate;
-  /** Number of SGD steps. Give `steps` or `epochs`, not both. */
-  steps?: number;
-  /** Number of epochs of ⌈N / b⌉ steps each. */
-  epochs?: number;
-  /** Draws the minibatches. Default: uniform with replacement. `reset()` is called first. */
-  sampler?: Sampler;
-  /** Evaluate every k steps (and always before the first and after the last). Default ⌊steps/50⌋ or 1. */
-  evaluateEvery?: number;
-  /** A test set to evaluate on. */
-  test?: Dataset;
-  /** Evaluate the training loss on a fixed, seeded subset of this many samples instead of all N. */
-  trainSubset?: number;
-  /** Columns per forward pass during evaluation. Default 1000. */
-  evaluationBatchSize?: number;
-  /**
-   * "auto" (default): a live display in Jupyter (whose final state has no wall time, so notebook
-   * outputs re-execute identically); otherwise a bar on stderr when it is a terminal, and nothing
-   * in CI (CI=true), under `deno test` or when stderr is not a terminal. "none": nothing. Or a
-   * reporter of your own ({@link terminalProgress}, {@link notebookProgress}).
-   */
-  progress?: "auto" | "none" | ProgressReporter;
-  /** Called with each history row as soon as it is written (e.g. to log or to measure S). */
-  onEvaluate?: (row: HistoryRow) => void;
-}
-
 /**
  * A divergence met by {@link fit}, carrying the history written before it.
  *
@@ -144,9 +104,12 @@ export class TrainingDivergedError extends DivergenceError {
 /**
  * Trains `model` in place on `data` by weighted minibatch SGD and returns its history.
  *
- * @throws {RangeError} naming the option for bad options or shapes
- * @throws {TrainingDivergedError} (a RangeError) when a loss becomes NaN or infinite, naming the
- * step and the last finite loss
+ * @throws {RangeError} naming the option for bad options, and the data set and the sample for bad
+ * data (see {@link planFit}); when the initial model has no finite training loss
+ * @throws {TrainingDivergedError} (a RangeError) when a loss becomes NaN or infinite, or the
+ * gradient overflows, naming the step and the last finite loss
+ * @throws {NonFiniteGradientError} (a RangeError) when a gradient is not finite for another cause
+ * (a σ′, the loss gradient), naming the step, the layer and the training sample
  * @example Fit a line; the same seed gives the same history
  * ```ts
  * import { fit } from "@lib/train.ts";
@@ -171,7 +134,7 @@ export class TrainingDivergedError extends DivergenceError {
  * ```
  */
 export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promise<HistoryRow[]> {
-  const plan = checkOptions(model, data, options);
+  const plan = planFit(model, data, options);
   const { steps, batchSize: b, every } = plan;
   const loss = resolveLoss(options.loss);
   const evaluationRandom = options.random.fork();
@@ -201,19 +164,43 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
     seconds: 0,
     done: false,
   };
-  const diverged = (step: number, what: string, value: number, cause?: unknown) => {
+  const diverged = (step: number, what: string, value: number, cause?: DivergenceError) => {
     const last = sgd.lastFiniteLoss;
     const before = last === null
       ? "no finite minibatch loss before it"
       : `last finite loss ${last} at step ${sgd.steps}`;
+    // a gradient that overflowed at a finite loss says so, with where it overflowed
+    const gradient = cause?.reason ?? null;
+    const at = gradient === null
+      ? `(${before})`
+      : `where the minibatch loss ${cause!.minibatchLoss} is finite (${before}): ${gradient}`;
     return new TrainingDivergedError(
-      `cannot fit '${data.name}': the ${what} is ${value} at step ${step} (${before})`,
-      { step, quantity: what, loss: value, lastFiniteLoss: last, history, cause },
+      `cannot fit '${data.name}': the ${what} is ${value} at step ${step}${
+        gradient === null ? " " : ", "
+      }${at}`,
+      {
+        step,
+        quantity: what,
+        loss: value,
+        lastFiniteLoss: last,
+        history,
+        cause,
+        ...(cause?.minibatchLoss == null ? {} : { minibatchLoss: cause.minibatchLoss }),
+        ...(gradient === null ? {} : { reason: gradient }),
+      },
     );
   };
   const record = (step: number) => {
     const train = trainEvaluator.evaluate();
-    if (!Number.isFinite(train.loss)) throw diverged(step, "training loss", train.loss);
+    if (!Number.isFinite(train.loss)) {
+      if (step === 0) {
+        // nothing was trained: not a divergence
+        throw new RangeError(
+          `cannot fit '${data.name}': before any step, the training loss of the initial model is ${train.loss}: this loss, model and data give no finite value to start from (check the scale of x and y)`,
+        );
+      }
+      throw diverged(step, "training loss", train.loss);
+    }
     const row = { step, train_loss: train.loss } as HistoryRow;
     if (train.accuracy !== null) row.train_accuracy = train.accuracy;
     if (testEvaluator !== null) {
@@ -252,6 +239,24 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
         if (error instanceof DivergenceError) {
           throw diverged(error.step, error.quantity, error.loss, error);
         }
+        if (error instanceof NonFiniteGradientError) {
+          const col = error.col,
+            sample = col === null
+              ? ""
+              : ` (batch column ${col} is sample ${batch.indices[col]} of the training set)`;
+          throw new NonFiniteGradientError(
+            `cannot fit '${data.name}': at step ${t + 1}, ${error.reason}${sample}`,
+            {
+              layer: error.layer,
+              kind: error.kind,
+              row: error.row,
+              col: error.col,
+              value: error.value,
+              reason: error.reason,
+              cause: error,
+            },
+          );
+        }
         throw error;
       }
       forwardEquivalents += 3 * b + batch.forwardEquivalents;
@@ -279,95 +284,6 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
     throw error;
   }
   return history;
-}
-
-interface Plan {
-  steps: number;
-  batchSize: number;
-  every: number;
-}
-
-function checkOptions(model: Mlp, data: Dataset, options: FitOptions): Plan {
-  const fail = (message: string) => new RangeError(`cannot fit '${data?.name}': ${message}`);
-  const isCount = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 1;
-  if (options === undefined || options === null) throw fail("options are missing");
-  if (options.random === undefined || typeof options.random?.fork !== "function") {
-    throw fail("random must be a Random (randomness is always passed in)");
-  }
-  checkData(model, data, "the training set", fail);
-  if (options.test !== undefined) checkData(model, options.test, "the test set", fail);
-  const b = options.batchSize;
-  if (!isCount(b)) throw fail(`batchSize must be an integer >= 1, got ${b}`);
-  if (typeof options.learningRate !== "function") {
-    try {
-      learningRateAt(options.learningRate, 0);
-    } catch {
-      throw fail(
-        `learningRate must be a finite number > 0 or a schedule, got ${options.learningRate}`,
-      );
-    }
-  }
-  const n = data.x.cols;
-  let steps: number;
-  if (options.steps !== undefined && options.epochs !== undefined) {
-    throw fail(
-      `give steps or epochs, not both (got steps ${options.steps}, epochs ${options.epochs})`,
-    );
-  } else if (options.steps !== undefined) {
-    if (!isCount(options.steps)) throw fail(`steps must be an integer >= 1, got ${options.steps}`);
-    steps = options.steps;
-  } else if (options.epochs !== undefined) {
-    if (!isCount(options.epochs)) {
-      throw fail(`epochs must be an integer >= 1, got ${options.epochs}`);
-    }
-    steps = options.epochs * Math.ceil(n / b);
-  } else {
-    throw fail("give steps or epochs");
-  }
-  const every = options.evaluateEvery ?? Math.max(1, Math.floor(steps / 50));
-  if (!isCount(every)) throw fail(`evaluateEvery must be an integer >= 1, got ${every}`);
-  const subset = options.trainSubset;
-  if (subset !== undefined && !(isCount(subset) && subset <= n)) {
-    throw fail(`trainSubset must be an integer in [1, ${n}], got ${subset}`);
-  }
-  const evaluationBatch = options.evaluationBatchSize;
-  if (evaluationBatch !== undefined && !isCount(evaluationBatch)) {
-    throw fail(`evaluationBatchSize must be an integer >= 1, got ${evaluationBatch}`);
-  }
-  const sampler = options.sampler;
-  if (sampler !== undefined && typeof sampler?.sample !== "function") {
-    throw fail("sampler must have a sample(context) method");
-  }
-  const progress = options.progress;
-  if (
-    progress !== undefined && progress !== "auto" && progress !== "none" &&
-    typeof (progress as ProgressReporter)?.update !== "function"
-  ) {
-    throw fail(`progress must be "auto", "none" or a reporter with update(), got ${progress}`);
-  }
-  return { steps, batchSize: b, every };
-}
-
-function checkData(
-  model: Mlp,
-  data: Dataset,
-  what: string,
-  fail: (message: string) => RangeError,
-): void {
-  const inputs = model.sizes[0], outputs = model.sizes[model.layers];
-  if (data?.x === undefined || data?.y === undefined) throw fail(`${what} has no x or y`);
-  if (data.x.rows !== inputs) {
-    throw fail(`${what} has x ${data.x.shape} but the network takes ${inputs} inputs per sample`);
-  }
-  if (data.y.rows !== outputs || data.y.cols !== data.x.cols) {
-    throw fail(
-      `${what} has y ${data.y.shape} but needs ${outputs}x${data.x.cols} (outputs × samples)`,
-    );
-  }
-  if (data.x.cols < 1) throw fail(`${what} is empty`);
-  if (data.labels !== null && data.labels !== undefined && data.labels.length !== data.x.cols) {
-    throw fail(`${what} has ${data.labels.length} labels for ${data.x.cols} samples`);
-  }
 }
 
 function checkMinibatch(

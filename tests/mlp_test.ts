@@ -6,11 +6,15 @@ import {
   gradcheck,
   Matrix,
   Mlp,
+  MlpPass,
+  NonFiniteGradientError,
   oneHot,
   Random,
   relativeDifference,
   riskGraph,
+  tanh,
 } from "@lib/mod.ts";
+import { brokenTanh, rootError } from "./faults.ts";
 
 const activationNames = ["tanh", "sigmoid", "softplus"] as const;
 const architectures = {
@@ -178,10 +182,13 @@ Deno.test("forward rejects an empty batch", () => {
   assert.throws(() => net.forward(Matrix.zeros(3, 0)), /empty batch \(0 columns\)/);
 });
 
-Deno.test("forward rejects NaN in the input, naming the entry", () => {
+Deno.test("forward rejects NaN in the input, naming the sample (column) and the input (row)", () => {
   const net = Mlp.create([2, 2], { random: new Random(0) });
-  const x = Matrix.from([[0, 1], [NaN, 2]]);
-  assert.throws(() => net.forward(x), /the input x contains NaN at \(1, 0\) of a 2x2 matrix/);
+  const x = Matrix.from([[0, 1, 2], [3, 4, NaN]]);
+  assert.throws(
+    () => net.forward(x),
+    /^RangeError: cannot run the forward pass: sample 2 of the batch \(column 2 of x, 2x3\) has NaN in input 1$/,
+  );
 });
 
 Deno.test("forward rejects Infinity in the weights, naming the layer", () => {
@@ -241,5 +248,76 @@ Deno.test("create rejects bad layer sizes and activation counts", () => {
   assert.throws(
     () => Mlp.create([3, 2, 2, 1], { random, activation: ["tanh"] }),
     /2 hidden layers from 1 activations/,
+  );
+});
+
+Deno.test("create without random says that random is required and how to pass it", () => {
+  const required =
+    /cannot create a network with sizes \[2,1\]: options.random is required, the generator that draws the initial weights: pass \{ random: new Random\(seed\) \}/;
+  assert.throws(() => Mlp.create([2, 1], {} as never), required);
+  assert.throws(() => (Mlp.create as (sizes: number[]) => Mlp)([2, 1]), required);
+  assert.throws(() => Mlp.create([2, 1], { random: Math.random } as never), /got function random/);
+  assert.throws(
+    () => Mlp.create([2, 1], { random: 42 } as never),
+    /options.random is required.*got 42/,
+  );
+});
+
+Deno.test("create refuses a misspelt option, an unknown init and sizes that are not a list", () => {
+  const random = new Random(0);
+  assert.throws(
+    () => Mlp.create([2, 3, 1], { random, activations: "relu" } as never),
+    /unknown option 'activations'; the options are random, activation, output, init/,
+  );
+  assert.throws(
+    () => Mlp.create([2, 1], { random, init: "xavier" } as never),
+    /init must be "glorot" or "he", got xavier/,
+  );
+  assert.throws(
+    () => Mlp.create(784 as never, { random }),
+    /sizes must be a list of units per layer, e.g. \[784, 256, 10\]/,
+  );
+});
+
+Deno.test("a pass refuses a batch size that is not an integer >= 1", () => {
+  for (const b of [0, -1, 1.5, NaN]) {
+    assert.throws(
+      () => new MlpPass([2, 1], b),
+      new RegExp(`cannot allocate a pass of ${b} samples: the batch size must be an integer >= 1`),
+    );
+  }
+});
+
+Deno.test("lossAndGradient names the layer, the sample and the cause when a gradient comes out non-finite", () => {
+  // the loss: sample 1 has x = 0, so the output is the bias 0, equal to its target
+  const net = Mlp.create([1, 3, 1], { random: new Random(2) });
+  const x = Matrix.row([1, 0, -1]), y = Matrix.row([5, 0, 5]);
+  assert.throws(() => net.lossAndGradient(x, y, { loss: rootError }), (e) => {
+    assert.ok(e instanceof NonFiniteGradientError && e instanceof RangeError);
+    assert.match(
+      e.message,
+      /^cannot compute the gradient: ∇θ_2 is NaN at \(0, 0\): the loss gradient ∂ℓ\/∂x_L is NaN at output 0 of sample 1 of the batch \(x_L = 0 there\)/,
+    );
+    assert.deepEqual([e.layer, e.kind, e.col], [2, "loss", 1]);
+    return true;
+  });
+  // an activation whose backward() disagrees with its df(): the fault is in layer 2
+  const deep = Mlp.create([1, 3, 3, 1], { random: new Random(1), activation: [tanh, brokenTanh] });
+  assert.throws(
+    () => deep.lossAndGradient(Matrix.row([3, -3]), Matrix.row([0, 0]), { loss: "squaredError" }),
+    /^NonFiniteGradientError: cannot compute the gradient: ∇θ_2 is NaN at \(2, 0\): the backward\(\) of σ_2 \('broken tanh'\) gave NaN at unit 2 of sample 1 of the batch, where σ_2′\([-\d.e]+\) = [\d.e-]+ and the upstream gradient is [-\d.e]+: its backward\(\) disagrees with its df\(\)$/,
+  );
+  // finite factors whose product overflows: too large, not NaN
+  const big = Mlp.create([1, 2], { random: new Random(0) });
+  assert.throws(
+    () =>
+      big.lossAndGradient(Matrix.row([1e300, 1e300]), Matrix.zeros(2, 2), {
+        loss: "squaredError",
+      }),
+    (e) =>
+      e instanceof NonFiniteGradientError && e.kind === "overflow" &&
+      /∇θ_1 is -?Infinity at \(\d, 0\): δ_1 and x_0 are finite but δ_1 · x_0ᵀ overflows/.test(
+        e.message,
+      ),
   );
 });

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
-import { type Loss, Matrix, Mlp, oneHot, Random, squaredError } from "@lib/mod.ts";
+import {
+  type Loss,
+  Matrix,
+  Mlp,
+  NonFiniteGradientError,
+  oneHot,
+  Random,
+  squaredError,
+} from "@lib/mod.ts";
 import { DivergenceError, learningRateAt, Sgd, sgdUpdate } from "@lib/sgd.ts";
+import { rootError } from "./faults.ts";
 
 function problem(seed: number, b = 5) {
   const random = new Random(seed);
@@ -173,4 +182,39 @@ Deno.test("sgdUpdate rejects gradients that do not match θ", () => {
     () => sgdUpdate(theta, { gradients: [], learningRate: 1 }),
     /1 parameter matrices but 0 gradients/,
   );
+});
+
+Deno.test("a non-finite gradient at a finite loss is a NonFiniteGradientError naming the layer, not a divergence", () => {
+  // sample 1 has x = 0: the output is the bias 0, equal to its target, where √|x − y| has no slope
+  const model = Mlp.create([1, 2, 1], { random: new Random(3) });
+  const before = model.thetas.map((t) => t.data.slice());
+  const sgd = new Sgd(model, { loss: rootError, learningRate: 0.1 });
+  assert.throws(() => sgd.step(Matrix.row([1, 0]), Matrix.row([4, 0])), (e) => {
+    assert.ok(e instanceof NonFiniteGradientError && !(e instanceof DivergenceError));
+    assert.equal(
+      e.message,
+      "cannot take SGD step 1: ∇θ_2 is NaN at (0, 0): the loss gradient ∂ℓ/∂x_L is NaN at output 0 of sample 1 of the batch (x_L = 0 there): the loss has no finite gradient at this output and target; parameters left unchanged",
+    );
+    return true;
+  });
+  model.thetas.forEach((t, l) => assert.deepEqual(t.data, before[l]));
+  assert.equal(sgd.steps, 0);
+});
+
+Deno.test("a gradient that overflows at a finite loss is a divergence that says the loss was finite", () => {
+  // softmax cross-entropy on inputs of 1e160: the loss is about 1e160, each ∇ entry about 1e160,
+  // and the sum of their squares overflows
+  const model = Mlp.create([2, 3], { random: new Random(0) });
+  const x = Matrix.from([[1e160, 1e160], [1e160, 1e160]]), y = oneHot([0, 2], 3);
+  const sgd = new Sgd(model, { loss: "softmaxCrossEntropy", learningRate: 0.1 });
+  assert.throws(() => sgd.step(x, y), (e) => {
+    assert.ok(e instanceof DivergenceError);
+    assert.ok(Number.isFinite(e.minibatchLoss!));
+    assert.equal(e.quantity, "squared gradient norm");
+    assert.match(
+      e.message,
+      /^cannot take SGD step 1: the squared gradient norm is Infinity at a finite minibatch loss [\d.e+]+ \(no step before it\): every entry of the gradient is finite but the sum of their squares overflows: the gradient is too large; parameters left unchanged$/,
+    );
+    return true;
+  });
 });
