@@ -43,6 +43,7 @@ import {
   writeCsv,
   writeFileAtomic,
 } from "@lib/mod.ts";
+import { signedPercent, significant } from "@lib/format.ts";
 
 /** The bench file this report runs. */
 export const BENCH_FILE = "bench/forward_backward_bench.ts";
@@ -140,8 +141,6 @@ export interface DetailRow {
   within_target: boolean | null;
 }
 
-const round = (x: number, digits: number) => Number(x.toPrecision(digits));
-
 /**
  * The ratio rows (`ratios.csv`) and detail rows of every configuration that has both a `fwd`
  * and a `bwd` bench, in bench order. Times use the mean; p75 and minimum are compared with it.
@@ -178,10 +177,10 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
     rows.push(row);
     details.push({
       config: name,
-      step_ms: step ? round(step.avg / 1e6, 4) : null,
-      gflops_step: step ? round(flops.step.total / step.avg, 3) : null,
-      ratio_min: round(bwd.min / fwd.min, 4),
-      ratio_p75: round(bwd.p75 / fwd.p75, 4),
+      step_ms: step ? significant(step.avg / 1e6, 4) : null,
+      gflops_step: step ? significant(flops.step.total / step.avg, 3) : null,
+      ratio_min: significant(bwd.min / fwd.min, 4),
+      ratio_p75: significant(bwd.p75 / fwd.p75, 4),
       noisy,
       within_target: withinTarget(row),
     });
@@ -230,9 +229,9 @@ export function elementwiseCosts(
   };
 }
 
-function percent(row: CostRow): string {
-  const d = 100 * (row.ratio / row.flop_ratio - 1);
-  return `${d >= 0 ? "+" : ""}${d.toFixed(0)} %`;
+/** The measured ratio's deviation from the FLOP ratio, in percent. */
+function deviation(row: CostRow): number {
+  return 100 * (row.ratio / row.flop_ratio - 1);
 }
 
 /**
@@ -264,7 +263,7 @@ export function reportMarkdown(input: {
   const detail = new Map(details.map((d) => [d.config, d]));
   const table = rows.map((r) => ({
     ...r,
-    "vs model": percent(r),
+    "vs model": signedPercent(deviation(r), { minus: "-" }),
     target: r.n < RATIO_TARGET_MIN_N
       ? "(n < 256)"
       : detail.get(r.config)?.within_target
@@ -306,9 +305,7 @@ export function reportMarkdown(input: {
       `**Missed for ${misses.length} of ${judged.length} configurations with n ≥ 256:**`,
       "",
       ...misses.map((r) =>
-        `- ${r.config}: measured ${r.ratio}, model ${r.flop_ratio} (${
-          percent(r).replace("-", "−")
-        })`
+        `- ${r.config}: measured ${r.ratio}, model ${r.flop_ratio} (${signedPercent(deviation(r))})`
       ),
       "",
     );
@@ -338,7 +335,10 @@ export function reportMarkdown(input: {
         config: r.config,
         ratio: r.ratio,
         flop_ratio: r.flop_ratio,
-        weighted: round(weightedRatio(flopModel(config.sizes, { batch: config.batch }), unit), 4),
+        weighted: significant(
+          weightedRatio(flopModel(config.sizes, { batch: config.batch }), unit),
+          4,
+        ),
       };
     });
     out.push(markdownTable(weighted), "");

@@ -11,6 +11,7 @@ import { type Loss, oneHot, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { Mlp, MlpPass } from "./mlp.ts";
 import type { Random } from "./random.ts";
+import { median } from "./stats.ts";
 
 /** One network and batch size to time. */
 export interface PassConfig {
@@ -305,11 +306,6 @@ export function timePasses(
   }
   const [forwardMs, backwardMs, stepMs] = samples.map(median);
   return { forwardMs, backwardMs, stepMs, calls, rounds };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b), h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
 function checkBatch(batch: number): void {

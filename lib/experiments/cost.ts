@@ -20,6 +20,8 @@ import { lineChart, VEGA_LITE_V6_SCHEMA, type VegaLiteSpec } from "../plot.ts";
 import { relu, tanh } from "../activations.ts";
 import { matmul } from "../kernels.ts";
 import { Random } from "../random.ts";
+import { signedPercent, significant } from "../format.ts";
+import { median } from "../stats.ts";
 import type { Reproduction, ReproductionOptions, ReproductionOutput } from "./reproduction.ts";
 
 /** The issue's target: measured ratio within ±20 % of the FLOP ratio, for every n ≥ 256. */
@@ -65,10 +67,6 @@ export const COST_COLUMNS = [
   "gflops_bwd",
 ] as const;
 
-function round(x: number, digits: number): number {
-  return Number(x.toPrecision(digits));
-}
-
 /**
  * The ratio row of a configuration from its measured forward and backward times (ms per call).
  * Times keep 4 significant digits, ratios 4, GFLOP/s 3.
@@ -101,12 +99,12 @@ export function costRow(
     n: config.n,
     B: config.batch,
     L: config.hidden,
-    fwd_ms: round(forwardMs, 4),
-    bwd_ms: round(backwardMs, 4),
-    ratio: round(backwardMs / forwardMs, 4),
-    flop_ratio: round(f.ratio, 4),
-    gflops_fwd: round(f.forward.total / forwardMs / 1e6, 3),
-    gflops_bwd: round(f.backward.total / backwardMs / 1e6, 3),
+    fwd_ms: significant(forwardMs, 4),
+    bwd_ms: significant(backwardMs, 4),
+    ratio: significant(backwardMs / forwardMs, 4),
+    flop_ratio: significant(f.ratio, 4),
+    gflops_fwd: significant(f.forward.total / forwardMs / 1e6, 3),
+    gflops_bwd: significant(f.backward.total / backwardMs / 1e6, 3),
   };
 }
 
@@ -289,8 +287,8 @@ export function flopTable(configs: readonly PassConfig[]): CsvRow[] {
       fwd_elementwise: f.forward.elementwise,
       bwd_products: f.backward.products,
       bwd_elementwise: f.backward.elementwise,
-      product_ratio: round(f.productRatio, 5),
-      flop_ratio: round(f.ratio, 5),
+      product_ratio: significant(f.productRatio, 5),
+      flop_ratio: significant(f.ratio, 5),
       limit: course ? equalLayersRatioLimit(c.hidden) : null,
     };
   });
@@ -431,20 +429,15 @@ export function costTimings(
     const row = costRow(config, t);
     return {
       ...row,
-      step_ms: round(t.stepMs, 4),
-      gflops_step: round(workload.flops.step.total / t.stepMs / 1e6, 3),
+      step_ms: significant(t.stepMs, 4),
+      gflops_step: significant(workload.flops.step.total / t.stepMs / 1e6, 3),
       activation: config.activation,
       within_target: withinTarget(row),
       weighted_ratio: options.costs
-        ? round(weightedRatio(workload.flops, unitCostsFor(config, options.costs)), 4)
+        ? significant(weightedRatio(workload.flops, unitCostsFor(config, options.costs)), 4)
         : null,
     };
   });
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b), h = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
 /**
@@ -458,8 +451,7 @@ function median(values: number[]): number {
  * ```
  */
 export function medianDeviation(rows: ReadonlyArray<Readonly<Record<string, unknown>>>): string {
-  const d = 100 * (median(rows.map((r) => Number(r.ratio) / Number(r.flop_ratio))) - 1);
-  return `${d < 0 ? "−" : "+"}${Math.abs(d).toFixed(0)} %`;
+  return signedPercent(100 * (median(rows.map((r) => Number(r.ratio) / Number(r.flop_ratio))) - 1));
 }
 
 /** The reproduction registered as `cost`. */
@@ -507,7 +499,11 @@ export const cost: Reproduction = {
         ns: costs[k],
         product_flops: costs[k] / costs.nsPerFlop,
       })),
-    ].map((r) => ({ ...r, ns: round(r.ns, 4), product_flops: round(r.product_flops, 3) }));
+    ].map((r) => ({
+      ...r,
+      ns: significant(r.ns, 4),
+      product_flops: significant(r.product_flops, 3),
+    }));
     return Promise.resolve({
       tables: {
         flops,
