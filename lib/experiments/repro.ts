@@ -18,10 +18,6 @@
  */
 import { join, resolve } from "node:path";
 import { repoRoot } from "../io.ts";
-import { computationGraphs } from "./computation_graphs.ts";
-import { cost } from "./cost.ts";
-import { convergence } from "./convergence.ts";
-import { importance } from "./importance.ts";
 import { decimalInteger, parseFlags, UsageError } from "./flags.ts";
 import {
   type CombinedReproduction,
@@ -33,26 +29,8 @@ import {
   type UnitEvent,
 } from "./pipeline.ts";
 import { writeReport } from "./report.ts";
-import type { Reproduction } from "./reproduction.ts";
-import { selftest } from "./selftest.ts";
+import { reproductions, selftestEnabled } from "./mod.ts";
 import { checkOutFolder, repairSets, type SetStep, STATE_DIR } from "./store.ts";
-
-function selftestEnabled(): boolean {
-  try {
-    return Deno.env.get("SGDLAB_SELFTEST") === "1";
-  } catch {
-    return false;
-  }
-}
-
-/** Every reproduction, in the order `repro` runs them. */
-export const reproductions: readonly Reproduction[] = [
-  computationGraphs,
-  cost,
-  convergence,
-  importance,
-  ...(selftestEnabled() ? [selftest] : []),
-];
 
 /**
  * The largest `--seed`: 2^32 − 1. {@link Random} seeds its state from the seed's low 32 bits

@@ -5,7 +5,7 @@
  * @module
  */
 import { computeUnit, encodeOutput } from "./pipeline.ts";
-import { reproductions } from "./repro.ts";
+import { reproductionNamed } from "./mod.ts";
 import type { ReproductionOptions, ReproductionUnit } from "./reproduction.ts";
 
 interface Scope {
@@ -22,8 +22,7 @@ scope.onmessage = async (e: MessageEvent) => {
   };
   const start = performance.now();
   try {
-    const r = reproductions.find((x) => x.name === reproduction);
-    if (!r) throw new Error(`unknown reproduction '${reproduction}' in the worker`);
+    const r = reproductionNamed(reproduction);
     const output = await computeUnit(r, unit, options);
     scope.postMessage({
       ok: true,
