@@ -48,6 +48,7 @@ export * from "./sampler.ts";
 export * from "./sgd.ts";
 export * from "./train.ts";
 export * from "./convergence.ts";
+export * from "./convergence_monte_carlo.ts";
 export * from "./flops.ts";
 export * from "./pass_workload.ts";
 export * from "./machine.ts";

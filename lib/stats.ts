@@ -1,6 +1,6 @@
 /**
- * Descriptive statistics of plain number arrays, one copy for the whole library: mean, standard
- * deviation (sample, n − 1), median, quantiles (linear interpolation, Hyndman & Fan type 7),
+ * Descriptive statistics of plain number arrays, one copy for the whole library: mean, variance
+ * and standard deviation (sample, n − 1), median, quantiles (linear interpolation, Hyndman & Fan type 7),
  * ranks with ties averaged, and the correlations of Pearson and Spearman.
  *
  * Sums run left to right, so results are the same bits whatever the caller; an empty input gives
@@ -29,8 +29,30 @@ export function mean(values: ArrayLike<number>): number {
 }
 
 /**
- * The sample standard deviation √(Σ (v − v̄)² / (n − 1)); 0 for one value (no spread seen), NaN
- * for none.
+ * The sample variance Σ (v − v̄)² / (n − 1), from deviations to the {@link mean}; 0 for one value
+ * (no spread seen), NaN for none.
+ *
+ * @example
+ * ```ts
+ * import { variance } from "@lib/stats.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(variance([2, 4, 4, 4, 5, 5, 7, 9]), 32 / 7); // n − 1, not the population's n
+ * assert.equal(variance([3]), 0);
+ * ```
+ */
+export function variance(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  if (n === 1) return 0;
+  const m = mean(values);
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (values[i] - m) ** 2;
+  return ss / (n - 1);
+}
+
+/**
+ * The sample standard deviation √(Σ (v − v̄)² / (n − 1)), the square root of {@link variance};
+ * 0 for one value (no spread seen), NaN for none.
  *
  * @example
  * ```ts
@@ -41,13 +63,7 @@ export function mean(values: ArrayLike<number>): number {
  * ```
  */
 export function sd(values: ArrayLike<number>): number {
-  const n = values.length;
-  if (n === 0) return NaN;
-  if (n === 1) return 0;
-  const m = mean(values);
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (values[i] - m) ** 2;
-  return Math.sqrt(ss / (n - 1));
+  return Math.sqrt(variance(values));
 }
 
 function sorted(values: ArrayLike<number>): number[] {

@@ -9,16 +9,17 @@ import {
   enumeratedConvergenceSpeed,
   flattenMatrices,
   meanGradient,
-  monteCarloConvergenceSpeed,
   optimalDistribution,
-  parameterVector,
   type PerSampleGradients,
   perSampleGradients,
-  sampledConvergenceSpeed,
-  setParameterVector,
-  squaredNormDecomposition,
   traceVariance,
 } from "@lib/convergence.ts";
+import {
+  monteCarloConvergenceSpeed,
+  sampledConvergenceSpeed,
+  squaredNormDecomposition,
+} from "@lib/convergence_monte_carlo.ts";
+import { parameterVector, setParameterVector } from "@lib/parameter_vector.ts";
 import { type Sampler, uniformSampler } from "@lib/sampler.ts";
 
 /** Solves the P×P system M v = r by Gaussian elimination with partial pivoting. */

@@ -11,6 +11,7 @@ import {
   ranks,
   sd,
   spearman,
+  variance,
 } from "@lib/stats.ts";
 
 const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
@@ -22,9 +23,12 @@ const pairs = fc.integer({ min: 2, max: 30 }).chain((n) =>
   )
 );
 
-Deno.test("mean and sd match hand-computed values, sd dividing by n − 1", () => {
+Deno.test("mean, variance and sd match hand-computed values, dividing by n − 1", () => {
   const v = [2, 4, 4, 4, 5, 5, 7, 9];
   assert.equal(mean(v), 5);
+  assert.equal(variance(v), 32 / 7);
+  assert.equal(variance([42]), 0);
+  assert.ok(Number.isNaN(variance([])));
   assert.equal(sd(v), Math.sqrt(32 / 7)); // Σ(v − 5)² = 32; the population's would be √(32/8) = 2
   assert.equal(sd([1, 3]), Math.SQRT2);
   assert.equal(sd([42]), 0);

@@ -18,9 +18,9 @@ import {
   parameterVector,
   type PerSampleGradients,
   perSampleGradients,
-  sampledConvergenceSpeed,
   setParameterVector,
 } from "../convergence.ts";
+import { sampledConvergenceSpeed } from "../convergence_monte_carlo.ts";
 import { type Dataset, type LinearRegression, linearRegression, loadMnist } from "../datasets.ts";
 import type { CsvRow, CsvValue } from "../io.ts";
 import type { Loss } from "../losses.ts";
