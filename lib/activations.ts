@@ -6,6 +6,7 @@
  */
 import { derivative, type MathNode, parse } from "mathjs";
 import { tanhKernel } from "./tanh_kernel.ts";
+import { describeValue } from "./validate.ts";
 
 /** Arrays for one elementwise pass: z = pre-activation, x = σ(z), g = upstream gradient. */
 export interface ActivationArrays {
@@ -466,7 +467,7 @@ function checkedActivation(spec: Activation): Activation {
   if (typeof act?.name !== "string" || missing.length > 0) {
     throw new RangeError(
       `cannot use ${
-        typeof act?.name === "string" ? `'${act.name}'` : act
+        typeof act?.name === "string" ? `'${act.name}'` : describeValue(act)
       } as an activation: an Activation has a name and the methods f, df, forward and backward${
         missing.length > 0 ? ` (missing: ${missing.join(", ")})` : ""
       }; or give a name (${Object.keys(activations).join(", ")}) or an expression in z`,

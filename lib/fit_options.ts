@@ -12,7 +12,7 @@ import type { Random } from "./random.ts";
 import type { Sampler } from "./sampler.ts";
 import { type LearningRate, learningRateAt } from "./sgd.ts";
 import type { HistoryRow, ProgressReporter } from "./train.ts";
-import { validateDataset, validateOptionNames } from "./validate.ts";
+import { describeValue, validateDataset, validateOptionNames } from "./validate.ts";
 
 /** Options of `fit` (lib/train.ts); {@link planFit} checks them. */
 export interface FitOptions {
@@ -114,7 +114,9 @@ export function planFit(model: Mlp, data: Dataset, options: FitOptions): FitPlan
   validateOptionNames(options, FIT_OPTIONS, `cannot fit '${data?.name}'`);
   if (typeof options.random?.fork !== "function") {
     throw fail(
-      `random is required: pass the training seed as random: new Random(seed) (Random from lib/random.ts), got ${options.random}`,
+      `random is required: pass the training seed as random: new Random(seed) (Random from lib/random.ts), got ${
+        describeValue(options.random)
+      }`,
     );
   }
   const inputs = model.sizes[0], outputs = model.sizes[model.layers];

@@ -6,7 +6,7 @@
  */
 import type { Activation } from "./activations.ts";
 import { Matrix } from "./matrix.ts";
-import { firstNonFinite } from "./validate.ts";
+import { describeValue, firstNonFinite } from "./validate.ts";
 
 /** A per-sample loss and its gradient with respect to the output x_L. */
 export interface Loss {
@@ -166,7 +166,7 @@ export const losses: Readonly<Record<string, Loss>> = Object.freeze({
  * import assert from "node:assert/strict";
  * assert.equal(resolveLoss("squaredError"), squaredError);
  * assert.throws(() => resolveLoss("mse"), /unknown loss 'mse'/);
- * assert.throws(() => resolveLoss(undefined!), /cannot use the loss undefined: give a name/);
+ * assert.throws(() => resolveLoss(undefined!), /cannot use undefined as the loss: give a name/);
  * ```
  */
 export function resolveLoss(spec: string | Loss): Loss {
@@ -177,7 +177,7 @@ export function resolveLoss(spec: string | Loss): Loss {
       typeof loss?.checkTarget !== "function"
     ) {
       throw new RangeError(
-        `cannot use the loss ${spec}: give a name (${
+        `cannot use ${describeValue(spec)} as the loss: give a name (${
           Object.keys(losses).join(", ")
         }) or a Loss with values(), gradOutput() and checkTarget()`,
       );

@@ -27,7 +27,7 @@ import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { assertFinite, Matrix } from "./matrix.ts";
 import type { Random } from "./random.ts";
-import { firstNonFinite, validateOptionNames } from "./validate.ts";
+import { describeValue, firstNonFinite, validateOptionNames } from "./validate.ts";
 
 export {
   type GradientFault,
@@ -232,7 +232,9 @@ export class Mlp {
     }
     if (typeof options?.random?.normal !== "function") {
       throw new RangeError(
-        `${action}: options.random is required, the generator that draws the initial weights: pass { random: new Random(seed) } (Random from lib/random.ts), got ${options?.random}`,
+        `${action}: options.random is required, the generator that draws the initial weights: pass { random: new Random(seed) } (Random from lib/random.ts), got ${
+          describeValue(options?.random)
+        }`,
       );
     }
     validateOptionNames(options, ["random", "activation", "output", "init"], action);

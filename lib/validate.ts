@@ -155,3 +155,27 @@ export function validateOptionNames(
     }
   }
 }
+
+/**
+ * A short description of a value for error messages: numbers and strings as they are, and what
+ * kind of thing anything else is, so a message never prints "[object Object]" or a function body.
+ *
+ * @example
+ * ```ts
+ * import { describeValue } from "@lib/validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(describeValue(42), "42");
+ * assert.equal(describeValue(undefined), "undefined");
+ * assert.equal(describeValue(Math.random), "a function (random)");
+ * assert.equal(describeValue({ values: 1 }), "an object with keys [values]");
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === "function") return `a function (${value.name || "anonymous"})`;
+  if (typeof value === "object" && value !== null) {
+    return Array.isArray(value)
+      ? `a list of ${value.length}`
+      : `an object with keys [${Object.keys(value).join(", ")}]`;
+  }
+  return typeof value === "string" ? `'${value}'` : String(value);
+}
