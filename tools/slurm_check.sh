@@ -254,7 +254,6 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
-DependencyParameters=kill_invalid_depend
 MinJobAge=3600
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=sgdlab Nodes=localhost Default=YES MaxTime=INFINITE State=UP
@@ -293,7 +292,7 @@ waited=0
 while [ -n "$(squeue -h -p sgdlab)" ]; do
   if [ "$waited" -ge "$timeout_s" ]; then
     squeue -p sgdlab >&2
-    fail "jobs still running after $timeout_s s (raise SGDLAB_SLURM_TIMEOUT)"
+    fail "jobs still pending or running after $timeout_s s (squeue above; raise SGDLAB_SLURM_TIMEOUT)"
   fi
   sleep 2
   waited=$((waited + 2))
