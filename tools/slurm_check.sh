@@ -311,6 +311,10 @@ while read -r line; do
   [ "$st" = COMPLETED ] || jobs_ok=0
 done < <(scontrol -o show job) >"$WORK/jobs.txt"
 sort -V "$WORK/jobs.txt"
+for log in "$REPO"/slurm-*.out; do
+  [ -f "$log" ] || continue
+  { grep -m 1 -E '^repro: [0-9]+ units' "$log" || true; } | sed "s|^|  ${log##*/}: |"
+done
 if [ "$jobs_ok" -ne 1 ]; then
   for log in "$REPO"/slurm-*.out; do
     [ -f "$log" ] && { echo "--- $log" && tail -n 20 "$log"; } >&2
