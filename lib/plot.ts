@@ -20,6 +20,9 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { writeFileAtomic } from "./io.ts";
+import { chartFont } from "./chart_font.ts";
+
+export { FONT_DIR } from "./chart_font.ts";
 
 /** A single-view Vega-Lite spec with inline data, as the builders here return it. */
 export interface ChartSpec {
@@ -66,10 +69,33 @@ export const VEGA_LITE_V6_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.j
 export const VEGA_LITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 /** The MIME type of the chart in a display bundle. */
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
-/** The font used in charts and loaded for PNG rendering (Debian's `fonts-dejavu-core`). */
-export const FONT_DIR = "/usr/share/fonts/truetype/dejavu";
+/**
+ * The look every chart shares, under the spec's own `config` (which wins): the DejaVu Sans font,
+ * and axis labels that keep 4 px apart (vega hides the ones that would come closer), so that
+ * neighbours such as "0.0001" and "0.001" never touch. {@linkcode renderSvg} and
+ * {@linkcode chartBundle} apply it, so the PNG and vega-embed draw the same chart.
+ */
+export const CHART_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({
+  font: "DejaVu Sans",
+  axis: { labelSeparation: 4 },
+});
 
-const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"];
+/** A copy of `spec` whose `config` lies over {@linkcode CHART_CONFIG} (merged one level deep). */
+function withChartConfig(spec: VegaLiteSpec): Record<string, unknown> {
+  const copy = structuredClone(spec) as unknown as Record<string, unknown>;
+  const own = (copy.config ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = { ...CHART_CONFIG, ...own };
+  for (const [key, value] of Object.entries(CHART_CONFIG)) {
+    const mine = own[key];
+    if (isPlainObject(value) && isPlainObject(mine)) config[key] = { ...value, ...mine };
+  }
+  copy.config = config;
+  return copy;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 type FieldType = "quantitative" | "nominal";
 
@@ -171,6 +197,52 @@ export function panelsChart(
   };
 }
 
+/** Legend symbol properties, as Vega-Lite's `legend.encoding.symbols` takes them. */
+type SymbolEncoding = Record<"fill" | "fillOpacity" | "opacity" | "stroke", { value: unknown }>;
+
+/**
+ * The legend of a `strokeDash` channel: one short line sample per dash pattern, in `color`.
+ * Vega-Lite's own legend for it (even with `symbolType: "stroke"`) draws the samples with no
+ * stroke when the mark also shows points (`point: true`): only the labels show. The symbols'
+ * encoding sets all four properties that the point layer's legend sets, so that the line and
+ * point layers agree and Vega-Lite warns of no conflict.
+ *
+ * @example
+ * ```ts
+ * import { dashLegend, renderSvg } from "@lib/plot.ts";
+ * import assert from "node:assert/strict";
+ * const values = [{ x: 1, y: 1, kind: "a" }, { x: 2, y: 2, kind: "a" }];
+ * const svg = await renderSvg({
+ *   data: { values },
+ *   mark: { type: "line", point: true },
+ *   encoding: {
+ *     x: { field: "x", type: "quantitative" },
+ *     y: { field: "y", type: "quantitative" },
+ *     strokeDash: { field: "kind", type: "nominal", legend: dashLegend({ color: "#123456" }) },
+ *   },
+ * });
+ * assert.match(svg, /d="M-5,0L5,0"[^>]*stroke="#123456"/);
+ * ```
+ */
+export function dashLegend(options: { color?: string } = {}): {
+  symbolType: "stroke";
+  symbolStrokeWidth: number;
+  encoding: { symbols: SymbolEncoding };
+} {
+  return {
+    symbolType: "stroke",
+    symbolStrokeWidth: 2,
+    encoding: {
+      symbols: {
+        fill: { value: "transparent" },
+        fillOpacity: { value: 1 },
+        opacity: { value: 1 },
+        stroke: { value: options.color ?? "#555" },
+      },
+    },
+  };
+}
+
 /**
  * A line chart of `y` against `x`, one line per value of `color`.
  *
@@ -234,9 +306,11 @@ export function scatterChart(rows: readonly ChartRow[], options: ChartOptions): 
 
 /**
  * Renders a Vega-Lite spec to an SVG string headlessly (vega-lite compile, vega View with
- * renderer "none"). Needs no permissions.
+ * renderer "none"), with {@linkcode CHART_CONFIG} under the spec's config and text measured in
+ * the chart font (see `chart_font.ts`), so that the layout is the one vega-embed draws in a
+ * browser. Needs `--allow-read` (the font).
  *
- * @throws {Error} when the spec does not compile or render
+ * @throws {Error} when the spec does not compile or render, or the font is missing
  *
  * @example
  * ```ts
@@ -249,8 +323,9 @@ export function scatterChart(rows: readonly ChartRow[], options: ChartOptions): 
  */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   let view: vega.View | undefined;
+  await chartFont();
   try {
-    const compiled = compile(structuredClone(spec) as TopLevelSpec).spec;
+    const compiled = compile(withChartConfig(spec) as unknown as TopLevelSpec).spec;
     view = new vega.View(vega.parse(compiled), { renderer: "none" });
     return await view.toSVG();
   } catch (error) {
@@ -271,39 +346,6 @@ function resvgReady(): Promise<void> {
   })();
   store[WASM_KEY].catch(() => store[WASM_KEY] = undefined);
   return store[WASM_KEY];
-}
-
-let fonts: Promise<Uint8Array[]> | undefined;
-
-/**
- * DejaVu Sans from Debian's `fonts-dejavu-core` when it is installed; otherwise the same font
- * family from the npm package `dejavu-fonts-ttf`, so that a machine with only Node and npm
- * renders charts too (the two builds differ in a few bytes, so PNGs may differ between such
- * machines; each machine is deterministic).
- */
-function loadFonts(): Promise<Uint8Array[]> {
-  fonts ??= (async () => {
-    try {
-      return FONT_FILES.map((file) => Deno.readFileSync(`${FONT_DIR}/${file}`));
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    try {
-      await import("dejavu-fonts-ttf/package.json", { with: { type: "json" } });
-      return await Promise.all(
-        FONT_FILES.map((file) =>
-          Deno.readFile(new URL(import.meta.resolve(`dejavu-fonts-ttf/ttf/${file}`)))
-        ),
-      );
-    } catch (error) {
-      throw new Error(
-        `cannot render PNG: the DejaVu Sans font is missing from ${FONT_DIR} and from npm's dejavu-fonts-ttf; install it with \`apt-get install fonts-dejavu-core\``,
-        { cause: error },
-      );
-    }
-  })();
-  fonts.catch(() => fonts = undefined);
-  return fonts;
 }
 
 /**
@@ -336,7 +378,7 @@ export async function renderPng(
       `cannot render PNG: width must be a positive integer, got ${options.width}`,
     );
   }
-  const fontBuffers = await loadFonts();
+  const fontBuffers = (await chartFont()).files;
   await resvgReady();
   const resvg = new Resvg(svg, {
     fitTo: options.width === undefined
@@ -384,7 +426,8 @@ function titleOf(spec: Record<string, unknown>): string {
 
 /**
  * Builds the MIME bundle to display a chart: `application/vnd.vegalite.v5+json` (the spec with
- * its `$schema` rewritten to v5, data inline), `image/png` (base64) and `text/plain` (the given
+ * its `$schema` rewritten to v5, data inline, {@linkcode CHART_CONFIG} under its config),
+ * `image/png` (base64, drawn at the size vega-embed draws the spec) and `text/plain` (the given
  * text, or the title and the row count).
  *
  * @throws {RangeError} when the spec loads its data from a URL
@@ -409,7 +452,7 @@ export async function chartBundle(
   spec: VegaLiteSpec,
   options: { text?: string; width?: number } = {},
 ): Promise<ChartBundle> {
-  const v5 = structuredClone(spec) as unknown as Record<string, unknown>;
+  const v5 = withChartConfig(spec);
   const n = inlineRows(v5);
   v5.$schema = VEGA_LITE_V5_SCHEMA;
   const png = await renderPng(spec, { width: options.width });

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Matrix } from "@lib/matrix.ts";
+import { chartFont } from "@lib/chart_font.ts";
 import {
   barChart,
+  CHART_CONFIG,
   chartBundle,
+  dashLegend,
   display,
   inJupyter,
   lineChart,
@@ -125,13 +128,79 @@ Deno.test("chartBundle carries v5 vega-lite, png and text", async () => {
   const v5 = bundle[VEGA_LITE_MIME];
   assert.equal(v5.$schema, VEGA_LITE_V5_SCHEMA);
   assert.deepEqual((v5.data as { values: unknown[] }).values, rows);
-  assert.deepEqual({ ...v5, $schema: spec.$schema }, spec, "only $schema changes");
+  assert.deepEqual(
+    { ...v5, $schema: spec.$schema },
+    { ...spec, config: { ...CHART_CONFIG, ...spec.config } },
+    "only $schema changes, and the chart config lies under the spec's",
+  );
   assert.notEqual(spec.$schema, VEGA_LITE_V5_SCHEMA, "the input spec is not mutated");
   const png = Uint8Array.fromBase64(bundle["image/png"]);
   assert.deepEqual([...png.subarray(0, 8)], PNG_MAGIC);
   assert.deepEqual(png, await renderPng(spec));
   assert.equal(bundle["text/plain"], `Loss (${rows.length} rows)`);
   assert.equal((await chartBundle(spec, { text: "custom" }))["text/plain"], "custom");
+});
+
+Deno.test("a spec's own config wins over the chart config, key by key", async () => {
+  const spec = {
+    ...scatterChart(rows, { x: "step", y: "loss", title: "t" }),
+    config: { font: "DejaVu Sans", axis: { labelSeparation: 9, labelFontSize: 12 } },
+  };
+  const v5 = (await chartBundle(spec))[VEGA_LITE_MIME];
+  assert.deepEqual(v5.config, {
+    font: "DejaVu Sans",
+    axis: { labelSeparation: 9, labelFontSize: 12 },
+  });
+  const bare = (await chartBundle({ ...spec, config: undefined }))[VEGA_LITE_MIME];
+  assert.deepEqual(bare.config, CHART_CONFIG);
+});
+
+Deno.test("a long title sets the chart's width to its width in DejaVu Sans Bold, as a browser does", async () => {
+  const title = "A title much longer than the plot is wide, as a chart's subtitle often is";
+  const spec = { ...scatterChart(rows, { x: "step", y: "loss", title }), width: 100 };
+  const svg = await renderSvg(spec);
+  const width = Number(svg.match(/^<svg [^>]*width="(\d+)"/)![1]);
+  // vega-lite titles are 13 px bold; vega pads the view by 5 px on each side
+  const measured = (await chartFont()).bold.width(title, 13);
+  assert.ok(Math.abs(width - (measured + 10)) <= 1, `${width} px for a ${measured} px title`);
+  assert.ok(width < 0.8 * 13 * title.length, "narrower than vega's 0.8 em per character guess");
+  const png = pngSize(await renderPng(spec));
+  assert.equal(png.width, width, "the PNG is drawn at the SVG's (and vega-embed's) size");
+});
+
+Deno.test("a dash legend draws a line sample for every dash pattern beside points", async () => {
+  const values = [1, 2].flatMap((x) =>
+    ["measured", "τ"].map((kind) => ({ x, y: x, kind, series: `${kind} series` }))
+  );
+  const chart = (legend: Record<string, unknown>) => ({
+    data: { values },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "x", type: "quantitative" },
+      y: { field: "y", type: "quantitative" },
+      color: { field: "series", type: "nominal" },
+      strokeDash: {
+        field: "kind",
+        type: "nominal",
+        scale: { domain: ["measured", "τ"], range: [[1, 0], [5, 3]] },
+        legend,
+      },
+    },
+  });
+  /** The legend symbols that carry a dash pattern: the strokeDash legend's samples. */
+  const samples = async (legend: Record<string, unknown>) =>
+    [...(await renderSvg(chart(legend) as never)).matchAll(/<path [^>]*stroke-dasharray[^>]*>/g)]
+      .map((m) => m[0]).filter((path) => path.includes('d="M-5,0L5,0"'));
+  const drawn = await samples(dashLegend({ color: "#123456" }));
+  assert.equal(drawn.length, 2);
+  assert.ok(drawn.every((path) => path.includes('stroke="#123456"')), drawn.join("\n"));
+  assert.deepEqual(drawn.map((path) => path.match(/stroke-dasharray="([^"]*)"/)![1]), [
+    "1,0",
+    "5,3",
+  ]);
+  const bare = await samples({ symbolType: "stroke" });
+  assert.equal(bare.length, 2);
+  assert.ok(bare.every((path) => !path.includes("stroke=")), "vega-lite's own draws no line");
 });
 
 Deno.test("chartBundle refuses a spec whose data is not inline", async () => {

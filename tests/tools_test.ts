@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { END, linesTable, nonBlankLines, replaceTable, START } from "../tools/lines.ts";
-import { kernelJson } from "../tools/kernelspec.ts";
+import { ensureKernelspec, kernelJson, launcherScript } from "../tools/kernelspec.ts";
 import { type Notebook, notebookDifference, runNotebooks } from "../tools/notebooks.ts";
 
 function notebook(outputs: string[], tags: string[][] = outputs.map(() => [])): Notebook {
@@ -64,19 +64,95 @@ Deno.test("the notebooks runner passes an empty notebooks folder without Jupyter
   assert.deepEqual(printed, ["no notebooks in notebooks/"]);
 });
 
-Deno.test("the kernelspec runs this deno with NO_COLOR, keeping what deno jupyter wrote", () => {
+Deno.test("the kernelspec runs its launcher with NO_COLOR, keeping what deno jupyter wrote", () => {
   const installed = {
     argv: ["/elsewhere/deno", "jupyter", "--kernel", "--conn", "{connection_file}"],
     display_name: "Deno",
     language: "typescript",
     env: { A: "1" },
   };
-  assert.deepEqual(kernelJson("/bin/deno", installed), {
+  assert.deepEqual(kernelJson("/k/launch.sh", installed), {
     ...installed,
-    argv: ["/bin/deno", ...installed.argv.slice(1)],
+    argv: ["/k/launch.sh", ...installed.argv.slice(1)],
     env: { A: "1", NO_COLOR: "1" },
   });
-  assert.deepEqual(kernelJson("/bin/deno").argv.slice(1), installed.argv.slice(1));
+  assert.deepEqual(kernelJson("/k/launch.sh").argv.slice(1), installed.argv.slice(1));
+});
+
+/** Writes an executable script `name` into `dir` that prints its name and arguments. */
+async function fakeProgram(dir: string, name: string, versionLine = ""): Promise<string> {
+  const path = join(dir, name);
+  const version = versionLine ? `[ "$1" = --version ] && { echo "${versionLine}"; exit 0; }\n` : "";
+  await Deno.writeTextFile(path, `#!/bin/sh\n${version}echo ${name} "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
+Deno.test("the launcher runs the recorded deno, else deno of its version on PATH, else npx", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sgdlab_launcher_test_" });
+  try {
+    const bin = join(dir, "bin");
+    await Deno.mkdir(bin);
+    const launcher = join(dir, "launch.sh");
+    const run = async (recorded: string) => {
+      await Deno.writeTextFile(launcher, launcherScript(recorded, "2.9.6"), { mode: 0o755 });
+      const out = await new Deno.Command(launcher, {
+        args: ["jupyter", "--kernel"],
+        env: { PATH: bin },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+      return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+    };
+    const recorded = await fakeProgram(dir, "recorded");
+    assert.deepEqual(await run(recorded), {
+      code: 0,
+      stdout: "recorded jupyter --kernel",
+      stderr: "",
+    });
+    const gone = join(dir, "cleared-npx-cache", "deno");
+    const none = await run(gone);
+    assert.equal(none.code, 127);
+    assert.match(none.stderr, /cannot start deno 2\.9\.6: .*cleared-npx-cache\/deno is gone/);
+    await fakeProgram(bin, "npx");
+    assert.equal((await run(gone)).stdout, "npx --yes deno@2.9.6 jupyter --kernel");
+    await fakeProgram(bin, "deno", "deno 2.9.5 (stable, release, x86_64-unknown-linux-gnu)");
+    assert.equal(
+      (await run(gone)).stdout,
+      "npx --yes deno@2.9.6 jupyter --kernel",
+      "wrong version",
+    );
+    await fakeProgram(bin, "deno", "deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)");
+    assert.equal((await run(gone)).stdout, "deno jupyter --kernel");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ensureKernelspec repairs a kernelspec that names a deno binary directly", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sgdlab_kernelspec_test_" });
+  try {
+    const kernelDir = join(root, ".jupyter", "kernels", "deno");
+    await Deno.mkdir(kernelDir, { recursive: true });
+    const stale = kernelJson("/root/.npm/_npx/0123/node_modules/deno/deno");
+    await Deno.writeTextFile(join(kernelDir, "kernel.json"), JSON.stringify(stale));
+    assert.equal(await ensureKernelspec({ root }), join(root, ".jupyter"));
+    const spec = JSON.parse(await Deno.readTextFile(join(kernelDir, "kernel.json")));
+    const launcher = join(kernelDir, "launch.sh");
+    assert.equal(spec.argv[0], launcher);
+    assert.equal(spec.env.NO_COLOR, "1");
+    assert.equal(
+      await Deno.readTextFile(launcher),
+      launcherScript(Deno.execPath(), Deno.version.deno),
+    );
+    assert.equal((await Deno.stat(launcher)).mode! & 0o111, 0o111, "the launcher is executable");
+    const before = await Deno.stat(join(kernelDir, "kernel.json"));
+    await ensureKernelspec({ root }); // up to date: left alone
+    assert.deepEqual((await Deno.stat(join(kernelDir, "kernel.json"))).mtime, before.mtime);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("the lines table is already in deno fmt's Markdown layout", async () => {
