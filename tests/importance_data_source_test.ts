@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { FASHION_MNIST_SOURCES, fashionMnistSource } from "@lib/fashion_mnist.ts";
-import { unitKey } from "@lib/experiments/pipeline.ts";
+import { unitKey } from "@lib/experiments/unit_key.ts";
 import {
   combineImportance,
   importanceProfiles,

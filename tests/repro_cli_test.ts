@@ -176,3 +176,27 @@ Deno.test("a failing unit makes repro exit 1 with one line naming the unit; the 
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("repro ends each reproduction with its folder, its counts of tables and figures and its headline; --verbose adds every file", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const quiet = await repro(["--only", "selftest", "--workers", "1", "--out", out]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    const folder = join(out, "selftest");
+    assert.match(
+      quiet.stdout,
+      new RegExp(
+        `\\nselftest: pipeline self-test[^\\n]*\\n  ${folder}: 1 table, 1 figure\\n` +
+          "  6 units, mean of their sample means -?\\d\\.\\d{4}\\nreport: ",
+      ),
+    );
+    assert.doesNotMatch(quiet.stdout, /wrote/);
+    const verbose = await repro(["--only", "selftest", "--out", out, "--verbose"]);
+    assert.equal(verbose.code, 0, verbose.stderr);
+    for (const file of ["moments.csv", "moments.svg", "moments.png", "NOTES.md"]) {
+      assert.match(verbose.stdout, new RegExp(`  wrote ${join(folder, file)}\\n`));
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -454,10 +454,37 @@ export function medianDeviation(rows: ReadonlyArray<Readonly<Record<string, unkn
   return signedPercent(100 * (median(rows.map((r) => Number(r.ratio) / Number(r.flop_ratio))) - 1));
 }
 
+/**
+ * The headline of `cost`: per activation, over the timed rows with n ≥ 256, the median measured
+ * backward/forward time ratio beside the median FLOP ratio.
+ *
+ * @example
+ * ```ts
+ * import { costHeadline } from "@lib/experiments/cost.ts";
+ * import assert from "node:assert/strict";
+ * const row = (n: number, ratio: number) => ({ activation: "relu", n, ratio, flop_ratio: 2 });
+ * const tables = { passes_timing: [row(64, 9), row(256, 1.5), row(512, 1.7), row(1024, 1.9)] };
+ * assert.deepEqual(costHeadline({ tables, charts: {}, notes: {} }), [
+ *   "relu, n ≥ 256: backward/forward time 1.7 vs FLOP ratio 2 (medians of 3; −15 %)",
+ * ]);
+ * ```
+ */
+export function costHeadline(output: ReproductionOutput): string[] {
+  const timed = output.tables.passes_timing.filter((r) => Number(r.n) >= RATIO_TARGET_MIN_N);
+  return [...new Set(timed.map((r) => String(r.activation)))].map((activation) => {
+    const rows = timed.filter((r) => r.activation === activation);
+    const measured = significant(median(rows.map((r) => Number(r.ratio))), 3);
+    const model = significant(median(rows.map((r) => Number(r.flop_ratio))), 3);
+    return `${activation}, n ≥ ${RATIO_TARGET_MIN_N}: backward/forward time ${measured} vs FLOP ` +
+      `ratio ${model} (medians of ${rows.length}; ${medianDeviation(rows)})`;
+  });
+}
+
 /** The reproduction registered as `cost`. */
 export const cost: Reproduction = {
   name: "cost",
   description: "forward vs backward pass: FLOP model and measured time ratios (course section 2)",
+  headline: costHeadline,
   run(options: ReproductionOptions): Promise<ReproductionOutput> {
     const configs = costConfigs(options.profile);
     const flops = flopTable(configs);

@@ -16,9 +16,11 @@
  * ```
  *
  * A unit's key is the SHA-256 of the reproduction, the unit and its parameters, the seed, the
- * profile and a fingerprint of the code in `lib/`. Its file is its cache entry: written to a
- * temporary name and renamed, and named by its profile, seed and key, so a run with another seed,
- * profile or code adds files and never replaces another key's units. A rerun skips every unit
+ * profile and a fingerprint of the code the unit runs: its reproduction's run module and what that
+ * imports within `lib/` (see `unit_key.ts`), so rewording a chart or a note recomputes nothing.
+ * Its file is its cache entry: encoded once by whoever computed it (a worker thread or this one),
+ * written to a temporary name and renamed, and named by its profile, seed and key, so a run with
+ * another seed, profile or code adds files and never replaces another key's units. A rerun skips every unit
  * whose file exists with the same key, so a killed run loses at most the units that were in
  * flight, and nothing already written is ever corrupted. `repro:merge` copies a unit from another
  * folder only after checking its key, and never over a valid one (see `store.ts`).
@@ -39,9 +41,10 @@ import type {
   ReproductionOptions,
   ReproductionOutput,
   ReproductionUnit,
-  UnitOutput,
 } from "./reproduction.ts";
 import { type MergeResult, mergeUnits, replaceSet, type SetStep, unitFile } from "./store.ts";
+import { codeFingerprint, runModuleOf, unitKey } from "./unit_key.ts";
+import { decodeExact, readUnitRecord, type UnitRecord, writeUnitRecord } from "./unit_record.ts";
 
 /** One unit scheduled by {@link planUnits}. */
 export interface PlannedUnit {
@@ -59,28 +62,6 @@ export interface PlannedUnit {
   file: string;
 }
 
-/** What a unit file holds. */
-export interface UnitRecord {
-  /** The cache key. */
-  key: string;
-  /** Reproduction name. */
-  reproduction: string;
-  /** Unit id. */
-  unit: string;
-  /** Unit parameters. */
-  params: ReproductionUnit["params"];
-  /** Seed. */
-  seed: number;
-  /** Profile. */
-  profile: string;
-  /** Fingerprint of the code that made it (see {@link codeFingerprint}). */
-  code?: string;
-  /** Seconds the unit took when it ran. */
-  seconds: number;
-  /** The unit's tables (and, for a reproduction without units, its charts and notes). */
-  output: UnitOutput & Partial<ReproductionOutput>;
-}
-
 /** A shard: the k-th (1-based) of n disjoint slices of the units. */
 export interface Shard {
   /** Which slice, 1..n. */
@@ -95,77 +76,20 @@ export function unitsOf(r: Reproduction, options: ReproductionOptions): Reproduc
 }
 
 /**
- * A fingerprint of the library's code: the hex SHA-256 of every `.ts` file under `lib/` (paths
- * and contents, sorted by path). It is part of every unit's key, so a rerun after a code change
- * recomputes instead of reusing results of the old code.
- *
- * @example
- * ```ts
- * import { codeFingerprint } from "@lib/experiments/pipeline.ts";
- * import assert from "node:assert/strict";
- * assert.match(await codeFingerprint(), /^[0-9a-f]{64}$/);
- * assert.equal(await codeFingerprint(), await codeFingerprint());
- * ```
- */
-export async function codeFingerprint(): Promise<string> {
-  const root = new URL("../", import.meta.url);
-  const files: string[] = [];
-  const walk = (dir: URL, prefix: string) => {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (entry.isDirectory) walk(new URL(`${entry.name}/`, dir), `${prefix}${entry.name}/`);
-      else if (entry.isFile && entry.name.endsWith(".ts")) files.push(`${prefix}${entry.name}`);
-    }
-  };
-  walk(root, "");
-  files.sort();
-  const parts = files.map((f) => `${f}\n${Deno.readTextFileSync(new URL(f, root))}`);
-  return await sha256(parts.join("\n\u0000\n"));
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * The cache key of a unit: the hex SHA-256 of its reproduction, id, parameters (keys sorted),
- * seed, profile and the code fingerprint.
- *
- * @example
- * ```ts
- * import { unitKey } from "@lib/experiments/pipeline.ts";
- * import assert from "node:assert/strict";
- * const a = await unitKey("r", { id: "u", params: { b: 1, a: 2 } }, { seed: 1, profile: "quick" });
- * const b = await unitKey("r", { id: "u", params: { a: 2, b: 1 } }, { seed: 1, profile: "quick" });
- * assert.equal(a, b);
- * assert.notEqual(a, await unitKey("r", { id: "u", params: { a: 2, b: 1 } }, { seed: 2, profile: "quick" }));
- * ```
- */
-export async function unitKey(
-  reproduction: string,
-  unit: ReproductionUnit,
-  options: ReproductionOptions & { code?: string },
-): Promise<string> {
-  const params = Object.keys(unit.params).sort().map((k) => [k, unit.params[k]]);
-  return await sha256(
-    JSON.stringify([reproduction, unit.id, params, options.seed, options.profile, options.code]),
-  );
-}
-
-/**
- * Every unit of the selected reproductions in registry order, with keys and files; with a
- * shard, only the units whose global index i has i mod n = k − 1.
+ * Every unit of the selected reproductions in registry order, with keys and files. Each
+ * reproduction's code is fingerprinted once here, so that a run keys every unit, and finds it
+ * again when combining, with the code as it was when the run started.
  *
  * @throws {RangeError} for a unit id that is not file-safe or repeats within a reproduction
  */
 export async function planUnits(
   reproductions: readonly Reproduction[],
-  options: ReproductionOptions & { out: string; shard?: Shard | null },
+  options: ReproductionOptions & { out: string },
 ): Promise<PlannedUnit[]> {
   const planned: PlannedUnit[] = [];
-  const code = await codeFingerprint();
   let index = 0;
   for (const r of reproductions) {
+    const code = await codeFingerprint(runModuleOf(r));
     const seen = new Set<string>();
     for (const unit of unitsOf(r, options)) {
       if (!/^[A-Za-z0-9._=-]+$/.test(unit.id) || seen.has(unit.id)) {
@@ -185,63 +109,70 @@ export async function planUnits(
       });
     }
   }
-  const shard = options.shard;
-  return shard ? planned.filter((p) => p.index % shard.n === shard.k - 1) : planned;
-}
-
-/** JSON with exact non-finite numbers and −0 (plain JSON turns them into null and 0). */
-function encode(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) =>
-      typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0))
-        ? { $number: Object.is(v, -0) ? "-0" : String(v) }
-        : v,
-  );
-}
-
-function decode(text: string): unknown {
-  return JSON.parse(
-    text,
-    (_k, v) =>
-      v !== null && typeof v === "object" && Object.keys(v).length === 1 && "$number" in v
-        ? Number(v.$number)
-        : v,
-  );
+  return planned;
 }
 
 /**
- * The unit record at `file` if it is complete and has this `key`; null when it is missing,
- * unreadable or made with other parameters (then the unit runs again).
+ * The units of shard k of n: those whose index i in the plan has i mod n = k − 1.
+ *
+ * @example
+ * ```ts
+ * import { shardOf } from "@lib/experiments/pipeline.ts";
+ * import assert from "node:assert/strict";
+ * const plan = [0, 1, 2, 3, 4].map((index) => ({ index }));
+ * assert.deepEqual(shardOf(plan, { k: 2, n: 3 }).map((p) => p.index), [1, 4]);
+ * ```
  */
-export async function readUnit(file: string, key: string): Promise<UnitRecord | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch {
-    return null;
-  }
-  try {
-    const record = decode(text) as UnitRecord;
-    return record.key === key && record.output && typeof record.output.tables === "object"
-      ? record
-      : null;
-  } catch {
-    return null;
-  }
+export function shardOf<P extends Pick<PlannedUnit, "index">>(
+  planned: readonly P[],
+  shard: Shard,
+): P[] {
+  return planned.filter((p) => p.index % shard.n === shard.k - 1);
 }
 
+/** What a thread needs to compute a planned unit and store it: a {@link PlannedUnit}'s data. */
+export type UnitJob = Pick<PlannedUnit, "unit" | "key" | "code" | "file">;
+
 /**
- * Computes one unit in this process: `runUnit`, or the whole `run` for a reproduction without
- * units.
+ * Computes one unit in this thread (`runUnit`, or the whole `run` for a reproduction without
+ * units) and writes its record to `job.file`, encoded once, atomically. Returns the seconds the
+ * computation took. The worker threads of {@link runUnits} call it too, so a unit's output never
+ * travels between threads.
+ *
+ * @example
+ * ```ts
+ * import { planUnits, produceUnit } from "@lib/experiments/pipeline.ts";
+ * import { selftest } from "@lib/experiments/selftest.ts";
+ * import { readUnitRecord } from "@lib/experiments/unit_record.ts";
+ * import assert from "node:assert/strict";
+ * const out = await Deno.makeTempDir(), options = { seed: 1, profile: "quick" as const };
+ * const [first] = await planUnits([selftest], { ...options, out });
+ * await produceUnit(selftest, first, options);
+ * const record = await readUnitRecord(first.file, first.key);
+ * assert.ok(Object.is(record?.output.tables.moments[0].edge, -0)); // −0 kept exactly
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
-export async function computeUnit(
+export async function produceUnit(
   r: Reproduction,
-  unit: ReproductionUnit,
+  job: UnitJob,
   options: ReproductionOptions,
-): Promise<UnitRecord["output"]> {
-  if (r.units && r.runUnit) return await r.runUnit(unit, options);
-  return await r.run(options);
+): Promise<number> {
+  const start = performance.now();
+  const output = r.units && r.runUnit ? await r.runUnit(job.unit, options) : await r.run(options);
+  const seconds = (performance.now() - start) / 1000;
+  await writeUnitRecord(job.file, {
+    key: job.key,
+    reproduction: r.name,
+    unit: job.unit.id,
+    params: job.unit.params,
+    seed: options.seed,
+    profile: options.profile,
+    code: job.code,
+    seconds,
+    output,
+  });
+  return seconds;
 }
 
 /** Progress events of {@link runUnits}. */
@@ -273,42 +204,27 @@ export async function runUnits(
   const { seed, profile } = options;
   const todo: PlannedUnit[] = [];
   for (const p of planned) {
-    if (await readUnit(p.file, p.key)) {
+    if (await readUnitRecord(p.file, p.key)) {
       options.onEvent?.({ kind: "skipped", planned: p, seconds: 0 });
     } else todo.push(p);
   }
   const failures: string[] = [];
-  const save = async (p: PlannedUnit, output: UnitRecord["output"], seconds: number) => {
-    const record: UnitRecord = {
-      key: p.key,
-      reproduction: p.reproduction.name,
-      unit: p.unit.id,
-      params: p.unit.params,
-      seed,
-      profile,
-      code: p.code,
-      seconds,
-      output,
-    };
-    await writeFileAtomic(p.file, encode(record) + "\n");
+  const done = (p: PlannedUnit, seconds: number) =>
     options.onEvent?.({ kind: "done", planned: p, seconds });
-  };
   const fail = (p: PlannedUnit, error: string) => {
     failures.push(`${p.reproduction.name}/${p.unit.id}: ${error}`);
     options.onEvent?.({ kind: "failed", planned: p, seconds: 0, error });
   };
   if (options.workers <= 1 || todo.length <= 1) {
     for (const p of todo) {
-      const start = performance.now();
       try {
-        const output = await computeUnit(p.reproduction, p.unit, { seed, profile });
-        await save(p, output, (performance.now() - start) / 1000);
+        done(p, await produceUnit(p.reproduction, p, { seed, profile }));
       } catch (e) {
         fail(p, (e as Error).stack ?? String(e));
       }
     }
   } else {
-    await runOnWorkers(todo, { ...options, save, fail });
+    await runOnWorkers(todo, { ...options, done, fail });
   }
   if (failures.length > 0) {
     const first = failures.slice(0, 3).map((f) => f.split("\n")[0]).join("; ");
@@ -320,18 +236,24 @@ export async function runUnits(
   return { ran: todo.length, skipped: planned.length - todo.length };
 }
 
-interface WorkerReply {
-  ok: boolean;
-  output?: string;
-  seconds?: number;
-  error?: string;
+/** What the pipeline posts to a worker thread (see `repro_worker.ts`). */
+export interface WorkerRequest {
+  /** Name of the reproduction in the registry. */
+  reproduction: string;
+  /** The unit to compute and where to store it. */
+  job: UnitJob;
+  /** Seed and profile. */
+  options: ReproductionOptions;
 }
+
+/** A worker's reply: the unit is stored (with the seconds it took), or the error. */
+export type WorkerReply = { ok: true; seconds: number } | { ok: false; error: string };
 
 async function runOnWorkers(
   todo: PlannedUnit[],
   options: ReproductionOptions & {
     workers: number;
-    save: (p: PlannedUnit, output: UnitRecord["output"], seconds: number) => Promise<void>;
+    done: (p: PlannedUnit, seconds: number) => void;
     fail: (p: PlannedUnit, error: string) => void;
   },
 ): Promise<void> {
@@ -348,29 +270,22 @@ async function runOnWorkers(
             e.preventDefault();
             resolve({ ok: false, error: e.message });
           };
-          worker.postMessage({
+          const { unit, key, code, file } = planned;
+          const request: WorkerRequest = {
             reproduction: planned.reproduction.name,
-            unit: planned.unit,
+            job: { unit, key, code, file },
             options: { seed: options.seed, profile: options.profile },
-          });
+          };
+          worker.postMessage(request);
         });
-        if (reply.ok && reply.output !== undefined) {
-          const output = decode(reply.output) as UnitRecord["output"];
-          await options.save(planned, output, reply.seconds ?? 0);
-        } else {
-          options.fail(planned, reply.error ?? "the worker failed");
-        }
+        if (reply.ok) options.done(planned, reply.seconds);
+        else options.fail(planned, reply.error);
       }
     } finally {
       worker.terminate();
     }
   });
   await Promise.all(lanes);
-}
-
-/** Encodes a unit output for a worker's reply (exact numbers). */
-export function encodeOutput(output: UnitRecord["output"]): string {
-  return encode(output);
 }
 
 /** What {@link combineReproduction} wrote. */
@@ -391,6 +306,7 @@ export interface CombinedReproduction {
  * Reads every unit output of `r` and writes the combined tables (CSV), charts (SVG, PNG) and
  * notes (NOTES.md) as one set in `<out>/<name>/`, replacing the previous set as a whole (see
  * {@link replaceSet}). `onStep` sees each step of the replacement (tests kill the process there).
+ * `planned` is the run's plan (its units of `r` are used); without it, `r` is planned afresh.
  *
  * @throws {Error} when a unit has no complete output, listing the missing ones
  */
@@ -399,12 +315,14 @@ export async function combineReproduction(
   options: ReproductionOptions & {
     out: string;
     onStep?: (step: SetStep, name: string) => void | Promise<void>;
+    planned?: readonly PlannedUnit[];
   },
 ): Promise<CombinedReproduction> {
-  const planned = await planUnits([r], options);
+  const ofR = options.planned?.filter((p) => p.reproduction === r) ?? [];
+  const planned = ofR.length > 0 ? ofR : await planUnits([r], options);
   const records: UnitRecord[] = [], missing: string[] = [];
   for (const p of planned) {
-    const rec = await readUnit(p.file, p.key);
+    const rec = await readUnitRecord(p.file, p.key);
     if (rec) records.push(rec);
     else missing.push(p.unit.id);
   }
@@ -477,5 +395,5 @@ export async function mergeFrom(
     seed: options.seed,
     profile: options.profile,
   }));
-  return await mergeUnits(targets, from, { out: options.out, decode });
+  return await mergeUnits(targets, from, { out: options.out, decode: decodeExact });
 }

@@ -5,9 +5,13 @@
  *
  * ```
  * deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N] [--out DIR]
- *                 [--publish]
+ *                 [--publish] [--verbose]
  * deno task repro:merge [--from DIR]... [--out DIR] [same --only/--seed/--full]
  * ```
+ *
+ * Each reproduction ends with a short summary (its folder, how many tables and figures it wrote,
+ * its headline numbers); `--verbose` lists every file written. The registry of reproductions is
+ * `mod.ts`; this file is the command line only.
  *
  * The command line is strict (see `flags.ts`): unknown flags, flags given twice (except the
  * repeatable `--only` and `--from`) and numbers that are not plain decimal integers in range are
@@ -19,6 +23,7 @@
 import { join, resolve } from "node:path";
 import { repoRoot } from "../io.ts";
 import { decimalInteger, parseFlags, UsageError } from "./flags.ts";
+import { reproductions, selftestEnabled } from "./mod.ts";
 import {
   type CombinedReproduction,
   combineReproduction,
@@ -26,11 +31,12 @@ import {
   planUnits,
   runUnits,
   type Shard,
-  type UnitEvent,
+  shardOf,
 } from "./pipeline.ts";
 import { writeReport } from "./report.ts";
-import { reproductions, selftestEnabled } from "./mod.ts";
 import { checkOutFolder, repairSets, type SetStep, STATE_DIR } from "./store.ts";
+import { reproductionSummary } from "./summary.ts";
+import { unitProgressPrinter } from "./unit_progress.ts";
 
 /**
  * The largest `--seed`: 2^32 − 1. {@link Random} seeds its state from the seed's low 32 bits
@@ -63,6 +69,8 @@ export interface ReproArgs {
   from: string[];
   /** Copy the charts' PNGs to docs/figures/. */
   publish: boolean;
+  /** List every file written, not only each reproduction's summary. */
+  verbose: boolean;
   /** Show the usage and do nothing else. */
   help: boolean;
 }
@@ -70,7 +78,7 @@ export interface ReproArgs {
 /** The usage text of `repro` and `repro:merge` (`--help`). */
 export const usage =
   `usage: deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N]
-                       [--out DIR] [--publish]
+                       [--out DIR] [--publish] [--verbose]
        deno task repro:merge [--from DIR]... [--out DIR] [--only NAME]... [--seed N] [--full]
   --only NAME    run this reproduction; repeat the flag for several (they run in the order
                  below): ${reproductions.map((r) => r.name).join(", ")}
@@ -81,6 +89,7 @@ export const usage =
   --out DIR      results folder (default results/); created if missing, its parent must exist
   --from DIR     with repro:merge: a folder to take units from (repeatable)
   --publish      copy every chart's PNG to docs/figures/ (for the README)
+  --verbose      list every file written (default: a summary per reproduction)
   --help         show this text
 exit codes: 0 done, 1 a failure while running, 2 a command line that cannot be used`;
 
@@ -94,6 +103,7 @@ const flagSpec = {
   merge: { type: "boolean" },
   from: { type: "string", repeatable: true },
   publish: { type: "boolean" },
+  verbose: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -173,6 +183,7 @@ export function parseReproArgs(args: string[]): ReproArgs {
     merge: v.merge,
     from,
     publish: v.publish,
+    verbose: v.verbose,
     help: v.help,
   };
 }
@@ -217,36 +228,6 @@ export async function checkFolders(args: ReproArgs): Promise<void> {
   }
 }
 
-/** Prints progress: a bar per reproduction on a terminal, plain lines otherwise (CI, pipes). */
-function progressPrinter(totals: Map<string, number>): (e: UnitEvent) => void {
-  let tty = false;
-  try {
-    tty = Deno.stderr.isTerminal() && Deno.env.get("CI") !== "true";
-  } catch {
-    tty = false;
-  }
-  const done = new Map<string, number>();
-  const encoder = new TextEncoder();
-  return (e) => {
-    const name = e.planned.reproduction.name, total = totals.get(name) ?? 0;
-    const n = (done.get(name) ?? 0) + 1;
-    done.set(name, n);
-    const what = e.kind === "skipped"
-      ? "already done"
-      : e.kind === "done"
-      ? `${e.seconds.toFixed(1)} s`
-      : `FAILED: ${e.error?.split("\n")[0]}`;
-    if (tty && e.kind !== "failed") {
-      const width = 24, filled = Math.round((width * n) / Math.max(total, 1));
-      const bar = "#".repeat(filled) + "-".repeat(width - filled);
-      const line = `\r${name.padEnd(20)} [${bar}] ${n}/${total} ${e.planned.unit.id} (${what})`;
-      Deno.stderr.writeSync(encoder.encode(line.padEnd(100) + (n === total ? "\n" : "")));
-    } else {
-      console.log(`${name}: unit ${n}/${total} ${e.planned.unit.id} ${what}`);
-    }
-  };
-}
-
 /**
  * Runs the command: checks the folders, then runs the units (all, or one shard); unless sharded,
  * repairs what an interrupted run left, combines every selected reproduction (each set replacing
@@ -266,10 +247,10 @@ export async function repro(
     args.only.length === 0 || args.only.includes(r.name)
   );
   const settings = { seed: args.seed, profile: args.profile };
+  const plan = await planUnits(selected, { ...settings, out: args.out });
   if (args.merge) {
-    const planned = await planUnits(selected, { ...settings, out: args.out });
     for (const from of args.from) {
-      const m = await mergeFrom(planned, from, { ...settings, out: args.out });
+      const m = await mergeFrom(plan, from, { ...settings, out: args.out });
       for (const line of m.refused) console.error(`merge: ${line}`);
       console.log(
         `merge: took ${m.took} unit outputs from ${from}` +
@@ -279,7 +260,7 @@ export async function repro(
       );
     }
   } else {
-    const planned = await planUnits(selected, { ...settings, out: args.out, shard: args.shard });
+    const planned = args.shard ? shardOf(plan, args.shard) : plan;
     const totals = new Map<string, number>();
     for (const p of planned) {
       totals.set(p.reproduction.name, (totals.get(p.reproduction.name) ?? 0) + 1);
@@ -291,7 +272,7 @@ export async function repro(
     const { ran, skipped } = await runUnits(planned, {
       ...settings,
       workers: args.workers,
-      onEvent: progressPrinter(totals),
+      onEvent: unitProgressPrinter(totals),
     });
     console.log(`repro: ran ${ran} units, reused ${skipped} already done`);
     if (args.shard) {
@@ -309,10 +290,12 @@ export async function repro(
       ...settings,
       out: args.out,
       onStep: options.onStep,
+      planned: plan,
     });
     parts.push(part);
-    console.log(`${r.name}: ${r.description}`);
-    for (const f of part.files) console.log(`  wrote ${f}`);
+    for (const line of reproductionSummary(part, { out: args.out, verbose: args.verbose })) {
+      console.log(line);
+    }
   }
   const report = await writeReport(parts, {
     out: args.out,

@@ -1,34 +1,25 @@
 /**
- * Worker-thread entry of the reproduction pipeline: receives {reproduction, unit, options},
- * computes the unit, and replies with its output (exactly encoded) and the seconds it took.
+ * Worker-thread entry of the reproduction pipeline: receives a {@link WorkerRequest} (the
+ * reproduction's name, the unit with its key and file, seed and profile), computes the unit,
+ * writes its record itself (encoded once, atomically) and replies with the seconds it took. The
+ * reproductions come from the registry, `mod.ts`.
  *
  * @module
  */
-import { computeUnit, encodeOutput } from "./pipeline.ts";
 import { reproductionNamed } from "./mod.ts";
-import type { ReproductionOptions, ReproductionUnit } from "./reproduction.ts";
+import { produceUnit, type WorkerReply, type WorkerRequest } from "./pipeline.ts";
 
 interface Scope {
   onmessage: ((e: MessageEvent) => void) | null;
-  postMessage(message: unknown): void;
+  postMessage(message: WorkerReply): void;
 }
 const scope = globalThis as unknown as Scope;
 
-scope.onmessage = async (e: MessageEvent) => {
-  const { reproduction, unit, options } = e.data as {
-    reproduction: string;
-    unit: ReproductionUnit;
-    options: ReproductionOptions;
-  };
-  const start = performance.now();
+scope.onmessage = async (e: MessageEvent<WorkerRequest>) => {
+  const { reproduction, job, options } = e.data;
   try {
-    const r = reproductionNamed(reproduction);
-    const output = await computeUnit(r, unit, options);
-    scope.postMessage({
-      ok: true,
-      output: encodeOutput(output),
-      seconds: (performance.now() - start) / 1000,
-    });
+    const seconds = await produceUnit(reproductionNamed(reproduction), job, options);
+    scope.postMessage({ ok: true, seconds });
   } catch (err) {
     scope.postMessage({ ok: false, error: (err as Error).stack ?? String(err) });
   }

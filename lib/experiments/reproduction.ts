@@ -59,6 +59,15 @@ export interface Reproduction {
   runUnit?(unit: ReproductionUnit, options: ReproductionOptions): Promise<UnitOutput>;
   /** Builds the outputs from every unit's output, given in `units()` order. */
   combine?(outputs: UnitOutput[], options: ReproductionOptions): Promise<ReproductionOutput>;
+  /**
+   * The URL of the module whose code the units run (say `new URL("./run.ts", import.meta.url)
+   * .href`): it and what it imports within `lib/` make the code fingerprint in every unit's key,
+   * so that editing charts or notes it does not import recomputes nothing. Absent: the module
+   * that defines the reproduction, `lib/experiments/<name>/mod.ts` or `lib/experiments/<name>.ts`.
+   */
+  runModule?: string;
+  /** Two or three headline numbers of a combined output, one short line each, for the console. */
+  headline?(output: ReproductionOutput): string[];
 }
 
 /**
@@ -79,13 +88,13 @@ export interface Reproduction {
  * assert.deepEqual(out.tables.squares.map((r) => r.k2), [1, 4, 9]);
  * ```
  */
-export function unitReproduction(spec: {
-  name: string;
-  description: string;
-  units(options: ReproductionOptions): ReproductionUnit[];
-  runUnit(unit: ReproductionUnit, options: ReproductionOptions): Promise<UnitOutput>;
-  combine(outputs: UnitOutput[], options: ReproductionOptions): Promise<ReproductionOutput>;
-}): Reproduction {
+export function unitReproduction(
+  spec: Omit<Reproduction, "run" | "units" | "runUnit" | "combine"> & {
+    units(options: ReproductionOptions): ReproductionUnit[];
+    runUnit(unit: ReproductionUnit, options: ReproductionOptions): Promise<UnitOutput>;
+    combine(outputs: UnitOutput[], options: ReproductionOptions): Promise<ReproductionOutput>;
+  },
+): Reproduction {
   return {
     ...spec,
     async run(options) {

@@ -8,6 +8,7 @@
  * @module
  */
 import { Random } from "../random.ts";
+import { mean } from "../stats.ts";
 import { lineChart } from "../plot.ts";
 import { concatTables, unitReproduction } from "./reproduction.ts";
 
@@ -34,6 +35,10 @@ export const selftest = unitReproduction({
         moments: [{ k, mean: s / 1000, second_moment: s2 / 1000, edge: k === 0 ? -0 : NaN }],
       },
     };
+  },
+  headline: (output) => {
+    const means = output.tables.moments.map((r) => Number(r.mean));
+    return [`${means.length} units, mean of their sample means ${mean(means).toFixed(4)}`];
   },
   combine(outputs) {
     const tables = concatTables(outputs);
