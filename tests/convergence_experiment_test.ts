@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import {
   assertClose,
-  convergenceSpeed,
-  type CsvRow,
   linearRegression,
   Mlp,
   perSampleGradients,
@@ -11,20 +9,34 @@ import {
   setParameterVector,
 } from "@lib/mod.ts";
 import {
+  convergence,
+  CONVERGENCE_PARTS,
   convergenceCharts,
   convergenceNotes,
+  type ConvergenceTables,
   convergenceTables,
-  gradientNormMoments,
   monteCarloCheck,
   outlierScenario,
   outlierState,
   smokeProfile,
   speedAlongRun,
-} from "@lib/experiments/convergence.ts";
-
-const num = (v: unknown) => v as number;
+  type SpeedRow,
+} from "@lib/experiments/convergence/mod.ts";
+import { decodeTables, encodeTables } from "@lib/experiments/convergence/rows.ts";
+import { medianHigh } from "@lib/stats.ts";
 
 const tiny = smokeProfile;
+
+/** Every table of the three parts, as the reproduction's units compute them. */
+async function allTables(
+  options: { seed: number; profile: typeof tiny },
+): Promise<ConvergenceTables> {
+  return {
+    ...(await convergenceTables("linear", options)),
+    ...(await convergenceTables("outlier", options)),
+    ...(await convergenceTables("mnist", options)),
+  };
+}
 
 Deno.test("the reproduction's tables are identical for the same seed and differ for another", async () => {
   for (const part of ["linear", "outlier"] as const) {
@@ -59,21 +71,21 @@ Deno.test("along a run, the first two terms of S do not depend on b at a shared 
     assert.equal(r.progress, start[0].progress);
     assert.equal(r.mean_gradient_term, start[0].mean_gradient_term);
     assert.equal(r.trace_variance, start[0].trace_variance);
-    assertClose(num(r.variance_term), 0.05 ** 2 * num(r.trace_variance) / num(r.batch_size), {
+    assertClose(r.variance_term, 0.05 ** 2 * r.trace_variance / r.batch_size, {
       rtol: 1e-14,
       atol: 0,
     });
     assertClose(
-      num(r.speed),
-      num(r.progress) - num(r.mean_gradient_term) - num(r.variance_term),
+      r.speed,
+      r.progress - r.mean_gradient_term - r.variance_term,
       { rtol: 1e-14, atol: 1e-17 },
     );
   }
   // far from θ*, S is positive and grows with b (smaller variance term)
-  assert.ok(num(start[0].speed) > 0);
-  assert.ok(num(start[0].speed) < num(start[1].speed) && num(start[1].speed) < num(start[2].speed));
+  assert.ok(start[0].speed > 0);
+  assert.ok(start[0].speed < start[1].speed && start[1].speed < start[2].speed);
   // linear regression: Ḡ = H(θ − θ*) with H ⪰ 0, so the progress term is never negative
-  assert.ok(rows.every((r) => num(r.progress) >= 0));
+  assert.ok(rows.every((r) => r.progress >= 0));
 });
 
 Deno.test("the closed form agrees with real SGD steps within 4 standard errors at run snapshots, and the course's η-free line does not", async () => {
@@ -104,10 +116,10 @@ Deno.test("the closed form agrees with real SGD steps within 4 standard errors a
     for (const r of rows) {
       const where = `seed ${seed}, b ${r.batch_size}, step ${r.step}`;
       assert.ok(r.within_4_se, `${where}: z ${r.z_score}`);
-      assert.ok(Math.abs(num(r.monte_carlo) - num(r.closed_form)) < 4 * num(r.standard_error));
+      assert.ok(Math.abs(r.monte_carlo - r.closed_form) < 4 * r.standard_error);
       // the course's value is S at η = 1: far outside the estimate's error bars at η = 0.05
       assert.ok(
-        Math.abs(num(r.course_value) - num(r.closed_form)) > 8 * num(r.standard_error),
+        Math.abs(r.course_value - r.closed_form) > 8 * r.standard_error,
         `${where}: the course's value is too close to tell apart`,
       );
     }
@@ -132,63 +144,37 @@ Deno.test("at θ_fit the outlier raises Tr V from 0 to (N − 1)/b ‖Ḡ‖² a
   const h = a0.reduce((s, v, k) => s + v * delta[k], 0) / E;
   for (const b of [1, 8, 64]) {
     const clean = pick("clean", "uniform", b), out = pick("one outlier", "uniform", b);
-    assert.ok(num(clean.trace_variance_g) < 1e-20 && Math.abs(num(clean.speed)) < 1e-20);
+    assert.ok(clean.trace_variance_g < 1e-20 && Math.abs(clean.speed) < 1e-20);
     // only G_0 = −E a0 is nonzero: Ḡ = G_0 / N and Tr V[g] = (N − 1)/b ‖Ḡ‖²
-    assertClose(num(out.mean_gradient_squared_norm), (E * E * a0Sq) / (n * n), {
+    assertClose(out.mean_gradient_squared_norm, (E * E * a0Sq) / (n * n), {
       rtol: 1e-9,
       atol: 0,
     });
     assertClose(
-      num(out.trace_variance_g),
-      ((n - 1) / b) * num(out.mean_gradient_squared_norm),
+      out.trace_variance_g,
+      ((n - 1) / b) * out.mean_gradient_squared_norm,
       { rtol: 1e-9, atol: 0 },
     );
     // S = (η/N)(2E² h − η E² ‖a0‖² (1/N + (N − 1)/(N b)))
     const predicted = (eta / n) *
       (2 * E * E * h - eta * E * E * a0Sq * (1 / n + (n - 1) / (n * b)));
-    assertClose(num(out.speed), predicted, { rtol: 1e-9, atol: 0 });
-    assert.ok(num(out.trace_variance_g) > 1e20 * num(clean.trace_variance_g));
+    assertClose(out.speed, predicted, { rtol: 1e-9, atol: 0 });
+    assert.ok(out.trace_variance_g > 1e20 * clean.trace_variance_g);
     // importance sampling p ∝ ‖G_i‖ removes the variance: S is the full-batch S
     const optimal = pick("one outlier", "p ∝ ‖G_i‖", b);
-    assert.ok(num(optimal.trace_variance_g) < 1e-12 * num(out.trace_variance_g));
-    assertClose(num(optimal.speed), num(out.full_batch_speed), { rtol: 1e-12, atol: 0 });
+    assert.ok(optimal.trace_variance_g < 1e-12 * out.trace_variance_g);
+    assertClose(optimal.speed, out.full_batch_speed, { rtol: 1e-12, atol: 0 });
   }
   // S < 0 at b = 1 exactly when η > 2h/‖a0‖²; full-batch S > 0 while η < 2hN/‖a0‖²
   assert.ok(eta > (2 * h) / a0Sq && eta < (2 * h * n) / a0Sq, "the regime the scenario shows");
-  const [s1, s8, s64] = [1, 8, 64].map((b) => num(pick("one outlier", "uniform", b).speed));
+  const [s1, s8, s64] = [1, 8, 64].map((b) => pick("one outlier", "uniform", b).speed);
   assert.ok(
-    s1 < 0 && s1 < s8 && s8 < s64 && s64 < num(pick("one outlier", "uniform", 1).full_batch_speed),
+    s1 < 0 && s1 < s8 && s8 < s64 && s64 < pick("one outlier", "uniform", 1).full_batch_speed,
   );
   // at b = 1 every g is a multiple of G_0, so Var ‖g‖ is Tr V[g] exactly
   const one = pick("one outlier", "uniform", 1);
   assert.equal(one.norm_moment_draws, 0);
-  assertClose(num(one.gradient_norm_variance), num(one.trace_variance_g), { rtol: 1e-9, atol: 0 });
-});
-
-Deno.test("the variance of the norm is Tr V[g] minus (E‖g‖)² − ‖E g‖² (exact at b = 1)", () => {
-  const random = new Random(8);
-  const G = Array.from(
-    { length: 7 },
-    () => Float64Array.from({ length: 3 }, () => random.normal()),
-  );
-  const p = [0.05, 0.1, 0.2, 0.1, 0.25, 0.15, 0.15];
-  for (const q of [undefined, p]) {
-    const m = gradientNormMoments(G, { batchSize: 1, draws: 2, random, p: q });
-    const s = convergenceSpeed(G, {
-      theta: [0, 0, 0],
-      thetaStar: [0, 0, 0],
-      learningRate: 1,
-      batchSize: 1,
-      p: q,
-    });
-    assertClose(m.meanSquaredNorm, s.expectedSquaredNorm, { rtol: 1e-12, atol: 0 });
-    assertClose(
-      s.traceVariance - m.normVariance,
-      m.meanNorm ** 2 - s.meanGradientSquaredNorm,
-      { rtol: 1e-10, atol: 1e-14 },
-    );
-    assert.ok(m.normVariance < s.traceVariance); // the gradients point in different directions
-  }
+  assertClose(one.gradient_norm_variance, one.trace_variance_g, { rtol: 1e-9, atol: 0 });
 });
 
 Deno.test("from the same θ_0 and draws, SGD converges on the clean data but stalls with the outlier", async () => {
@@ -218,45 +204,39 @@ Deno.test("from the same θ_0 and draws, SGD converges on the clean data but sta
     runs.push(rows);
   }
   const [clean, outlier] = runs;
-  const secondHalf = (rows: CsvRow[], key: string) =>
-    rows.filter((r) => num(r.step) > 500).map((r) => num(r[key])).sort((a, b) => a - b);
-  const median = (v: number[]) => v[Math.floor(v.length / 2)];
-  assert.ok(num(clean.at(-1)!.distance_squared) < 1e-8 * num(clean[0].distance_squared));
-  assert.ok(num(clean.at(-1)!.trace_variance) < 1e-8 * num(clean[0].trace_variance));
+  const secondHalf = (rows: SpeedRow[], key: "distance_squared" | "trace_variance") =>
+    medianHigh(rows.filter((r) => r.step > 500).map((r) => r[key]));
+  assert.ok(clean.at(-1)!.distance_squared < 1e-8 * clean[0].distance_squared);
+  assert.ok(clean.at(-1)!.trace_variance < 1e-8 * clean[0].trace_variance);
   // S ≥ uᵀHu (2η − η² max‖a_i‖²) > 0 at b = 1, until θ − θ* is at the rounding level of θ*
   assert.ok(
-    clean.filter((r) => num(r.distance_squared) > 1e-20).every((r) => num(r.speed) > 0),
+    clean.filter((r) => r.distance_squared > 1e-20).every((r) => r.speed > 0),
     "S > 0 on the clean data",
   );
   // with the outlier the distance and Tr V stay orders of magnitude above the clean run's
   assert.ok(
-    median(secondHalf(outlier, "distance_squared")) >
-      1e4 * median(secondHalf(clean, "distance_squared")),
+    secondHalf(outlier, "distance_squared") > 1e4 * secondHalf(clean, "distance_squared"),
   );
   assert.ok(
-    median(secondHalf(outlier, "trace_variance")) >
-      1e4 * median(secondHalf(clean, "trace_variance")),
+    secondHalf(outlier, "trace_variance") > 1e4 * secondHalf(clean, "trace_variance"),
   );
-  assert.ok(outlier.some((r) => num(r.speed) < 0), "S < 0 somewhere on the outlier run");
+  assert.ok(outlier.some((r) => r.speed < 0), "S < 0 somewhere on the outlier run");
 });
 
 Deno.test("on the MNIST MLP, θ̂* has a lower training loss than θ_0 and real SGD steps match the closed form", async () => {
   const tables = await convergenceTables("mnist", { seed: 2, profile: tiny });
   const [star] = tables.mnist_theta_star;
   const speed = tables.mnist_speed;
-  assert.ok(num(star.train_loss) < num(speed[0].train_loss));
+  assert.ok(star.train_loss < speed[0].train_loss);
   assert.equal(speed.length, 2 * 3);
-  assert.ok(speed.every((r) => Number.isFinite(num(r.speed))));
+  assert.ok(speed.every((r) => Number.isFinite(r.speed)));
   for (const r of tables.mnist_monte_carlo) {
     assert.ok(r.within_4_se, `b ${r.batch_size}: z ${r.z_score}`);
   }
 });
 
 Deno.test("the charts render and every title and note about MNIST says θ* is approximated", async () => {
-  const tables: Record<string, CsvRow[]> = {};
-  for (const part of ["linear", "outlier", "mnist"] as const) {
-    Object.assign(tables, await convergenceTables(part, { seed: 3, profile: tiny }));
-  }
+  const tables = await allTables({ seed: 3, profile: tiny });
   const charts = convergenceCharts(tables, tiny);
   assert.deepEqual(Object.keys(charts), [
     "linear_terms",
@@ -288,4 +268,38 @@ Deno.test("at θ_fit the network's per-sample gradients vanish except the outlie
     if (i === 0) assert.ok(sq > 1);
     else assert.ok(sq < 1e-24, `sample ${i}: ${sq}`);
   }
+});
+
+Deno.test("typed tables survive the unit boundary: encoded columns are in CSV order and decode to the same rows", async () => {
+  const tables = await allTables({ seed: 4, profile: tiny });
+  const csv = encodeTables(tables);
+  assert.deepEqual(decodeTables(csv), tables);
+  assert.deepEqual(Object.keys(csv.outlier_runs[0]).slice(0, 4), [
+    "data",
+    "batch_size",
+    "step",
+    "train_loss",
+  ]);
+  assert.deepEqual(Object.keys(csv.linear_speed[0]).slice(0, 3), [
+    "batch_size",
+    "step",
+    "train_loss",
+  ]);
+  const { data: _, ...withoutData } = csv.outlier_runs[0];
+  assert.throws(
+    () => decodeTables({ ...csv, outlier_runs: [withoutData] }),
+    /cannot read table outlier_runs: row 1 has no column 'data'/,
+  );
+});
+
+Deno.test("a unit names an unknown part instead of running another", async () => {
+  await assert.rejects(
+    () =>
+      convergence.runUnit!({ id: "x", params: { part: "toString" } }, {
+        seed: 1,
+        profile: "quick",
+      }),
+    /cannot run the convergence unit: part "toString" is not one of linear, outlier, mnist/,
+  );
+  assert.deepEqual([...CONVERGENCE_PARTS], ["linear", "outlier", "mnist"]);
 });

@@ -7,7 +7,7 @@
  */
 import { computationGraphs } from "./computation_graphs.ts";
 import { cost } from "./cost.ts";
-import { convergence } from "./convergence.ts";
+import { convergence } from "./convergence/mod.ts";
 import { importance } from "./importance.ts";
 import type { Reproduction } from "./reproduction.ts";
 import { selftest } from "./selftest.ts";
