@@ -10,7 +10,7 @@ import {
   importanceProfiles,
   importanceRun,
   importanceUnits,
-} from "@lib/experiments/importance.ts";
+} from "@lib/experiments/importance/mod.ts";
 
 Deno.test("importance units on Fashion-MNIST carry the source, so a unit of one source never matches the other's key", async () => {
   const full = importanceUnits({ seed: 1, profile: importanceProfiles.full });

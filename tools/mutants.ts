@@ -63,6 +63,20 @@ export const mutations: readonly Mutation[] = [
     tests: ["tests/loss_gradients_test.ts", "tests/losses_test.ts", "tests/mlp_test.ts"],
   },
   {
+    name: "the importance experiment's variance-check z against 10× the right value",
+    file: "lib/experiments/importance/run_uniform.ts",
+    find: "z: (mc.mean - conditional) / se,",
+    replace: "z: (mc.mean - 10 * conditional) / se,",
+    tests: ["tests/importance_experiment_test.ts"],
+  },
+  {
+    name: "the importance experiment's correlation table correlates each score with itself",
+    file: "lib/experiments/importance/run.ts",
+    find: "const values = scoreValues(v, score), optimal = v.gradientNorms;",
+    replace: "const values = scoreValues(v, score), optimal = values;",
+    tests: ["tests/importance_experiment_test.ts"],
+  },
+  {
     name: "the default importance score is the loss, not the upper bound",
     file: "lib/importance_sampler.ts",
     find: 'resolveScore(options.score ?? "upperBound")',

@@ -8,7 +8,7 @@
 import { computationGraphs } from "./computation_graphs.ts";
 import { cost } from "./cost.ts";
 import { convergence } from "./convergence/mod.ts";
-import { importance } from "./importance.ts";
+import { importance } from "./importance/mod.ts";
 import type { Reproduction } from "./reproduction.ts";
 import { selftest } from "./selftest.ts";
 

@@ -1,0 +1,106 @@
+/**
+ * The wall time of one training step of each kind, measured in interleaved rounds so that load
+ * from other processes falls on every kind alike.
+ *
+ * @module
+ */
+import type { Dataset } from "../../datasets.ts";
+import { softmaxCrossEntropy } from "../../losses.ts";
+import { Matrix } from "../../matrix.ts";
+import type { Mlp } from "../../mlp.ts";
+import type { Random } from "../../random.ts";
+import { Sgd } from "../../sgd.ts";
+import { median } from "../../stats.ts";
+import { STEP_KINDS, stepKindSampler } from "./registry.ts";
+import type { StepCost } from "./unit_tables.ts";
+
+/** Options of {@link interleavedStepCosts}. */
+export interface StepCostOptions {
+  /** b. */
+  batchSize: number;
+  /** k: presamples of B = k·b. */
+  presample: number;
+  /** η. */
+  learningRate: number;
+  /** Rounds, each timing one step of every kind (>= 1). */
+  rounds: number;
+  /** The stream of every kind's draws. */
+  random: Random;
+}
+
+/**
+ * Wall milliseconds of one training step of each kind (registry STEP_KINDS), timed in
+ * interleaved rounds: each round takes one step of every kind, in a rotating order. Each kind
+ * trains its own copy of `model` (not changed) with the same loop as `fit`: sample, gather,
+ * weighted SGD step, observe. Returns the median and the minimum over rounds.
+ *
+ * @throws {RangeError} when rounds < 1
+ * @example One row per kind, in the registry's order; the minimum is at most the median
+ * ```ts
+ * import { interleavedStepCosts } from "@lib/experiments/importance/step_costs.ts";
+ * import { Mlp, Random, oneHot } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const random = new Random(1);
+ * const labels = Int32Array.from({ length: 50 }, (_, i) => i % 10);
+ * const data = { name: "toy", x: random.normalMatrix(784, 50), y: oneHot(labels, 10), labels };
+ * const model = Mlp.create([784, 8, 10], { random, activation: "relu" });
+ * const options = { batchSize: 4, presample: 3, learningRate: 0.1, rounds: 3, random };
+ * const costs = interleavedStepCosts(model, data, options);
+ * assert.deepEqual(costs.map((c) => c.kind), ["uniform", "switch-off", "loss", "upper-bound", "gradient-norm"]);
+ * assert.ok(costs.every((c) => c.rounds === 3 && c.min_ms <= c.median_ms));
+ * assert.throws(() => interleavedStepCosts(model, data, { ...options, rounds: 0 }), /rounds must be/);
+ * ```
+ */
+export function interleavedStepCosts(
+  model: Mlp,
+  data: Dataset,
+  options: StepCostOptions,
+): StepCost[] {
+  const { batchSize: b, rounds } = options;
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new RangeError(`cannot time the steps: rounds must be an integer >= 1, got ${rounds}`);
+  }
+  const kinds = STEP_KINDS.map((kind) => {
+    const copy = model.clone();
+    return {
+      kind,
+      model: copy,
+      sampler: stepKindSampler(kind, options.presample),
+      sgd: new Sgd(copy, { loss: softmaxCrossEntropy, learningRate: options.learningRate }),
+      times: [] as number[],
+      step: 0,
+    };
+  });
+  const xb = new Matrix(data.x.rows, b), yb = new Matrix(data.y.rows, b);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(k + r) % kinds.length];
+      const start = performance.now();
+      const batch = kind.sampler.sample({
+        model: kind.model,
+        data,
+        loss: softmaxCrossEntropy,
+        batchSize: b,
+        random: options.random,
+        step: kind.step,
+      });
+      data.x.gatherColumns(batch.indices, xb);
+      data.y.gatherColumns(batch.indices, yb);
+      const result = kind.sgd.step(xb, yb, { weights: batch.weights });
+      kind.sampler.observe?.({
+        step: ++kind.step,
+        batch,
+        losses: result.values,
+        pass: result.pass,
+        gradientNorms: () => kind.model.perSampleGradientNorms(result.pass, result),
+      });
+      kind.times.push(performance.now() - start);
+    }
+  }
+  return kinds.map(({ kind, times }) => ({
+    kind,
+    median_ms: median(times),
+    min_ms: Math.min(...times),
+    rounds,
+  }));
+}
