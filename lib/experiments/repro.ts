@@ -28,6 +28,7 @@ import {
   type CombinedReproduction,
   combineReproduction,
   mergeFrom,
+  type PlannedUnit,
   planUnits,
   runUnits,
   type Shard,
@@ -249,16 +250,7 @@ export async function repro(
   const settings = { seed: args.seed, profile: args.profile };
   const plan = await planUnits(selected, { ...settings, out: args.out });
   if (args.merge) {
-    for (const from of args.from) {
-      const m = await mergeFrom(plan, from, { ...settings, out: args.out });
-      for (const line of m.refused) console.error(`merge: ${line}`);
-      console.log(
-        `merge: took ${m.took} unit outputs from ${from}` +
-          (m.present ? `; ${m.present} were already here` : "") +
-          (m.refused.length ? `; refused ${m.refused.length}` : "") +
-          (m.leftApart ? `; left ${m.leftApart} of other seeds, profiles or code apart` : ""),
-      );
-    }
+    await mergeAll(plan, args);
   } else {
     const planned = args.shard ? shardOf(plan, args.shard) : plan;
     const totals = new Map<string, number>();
@@ -305,18 +297,39 @@ export async function repro(
   });
   for (const line of report.ignored) console.error(`report: ${line}`);
   console.log(`report: ${report.path}`);
-  if (args.publish) {
-    const figures = join(repoRoot(), "docs", "figures");
-    await Deno.mkdir(figures, { recursive: true });
-    for (const p of parts) {
-      for (const name of Object.keys(p.output.charts)) {
-        const target = join(figures, `${p.reproduction.name}_${name}.png`);
-        await Deno.copyFile(join(args.out, p.reproduction.name, `${name}.png`), target);
-        console.log(`  published ${target}`);
-      }
+  if (args.publish) await publishFigures(parts, args.out);
+  return parts;
+}
+
+/** `repro:merge`: takes the planned units of every `--from` folder, each checked by its key. */
+async function mergeAll(plan: readonly PlannedUnit[], args: ReproArgs): Promise<void> {
+  for (const from of args.from) {
+    const m = await mergeFrom(plan, from, {
+      seed: args.seed,
+      profile: args.profile,
+      out: args.out,
+    });
+    for (const line of m.refused) console.error(`merge: ${line}`);
+    console.log(
+      `merge: took ${m.took} unit outputs from ${from}` +
+        (m.present ? `; ${m.present} were already here` : "") +
+        (m.refused.length ? `; refused ${m.refused.length}` : "") +
+        (m.leftApart ? `; left ${m.leftApart} of other seeds, profiles or code apart` : ""),
+    );
+  }
+}
+
+/** `--publish`: copies every chart's PNG to docs/figures/ as `<name>_<chart>.png`. */
+async function publishFigures(parts: readonly CombinedReproduction[], out: string): Promise<void> {
+  const figures = join(repoRoot(), "docs", "figures");
+  await Deno.mkdir(figures, { recursive: true });
+  for (const p of parts) {
+    for (const name of Object.keys(p.output.charts)) {
+      const target = join(figures, `${p.reproduction.name}_${name}.png`);
+      await Deno.copyFile(join(out, p.reproduction.name, `${name}.png`), target);
+      console.log(`  published ${target}`);
     }
   }
-  return parts;
 }
 
 /** Under SGDLAB_SELFTEST=1, SGDLAB_SELFTEST_KILL_AT=STEP kills this process at that step. */
