@@ -11,7 +11,8 @@ import type { Mlp } from "./mlp.ts";
 import type { Random } from "./random.ts";
 import type { Sampler } from "./sampler.ts";
 import { type LearningRate, learningRateAt } from "./sgd.ts";
-import type { HistoryRow, ProgressReporter } from "./train.ts";
+import { PROGRESS_NAMES, type ProgressOption } from "./progress.ts";
+import type { HistoryRow } from "./train.ts";
 import { describeValue, validateDataset, validateOptionNames } from "./validate.ts";
 
 /** Options of `fit` (lib/train.ts); {@link planFit} checks them. */
@@ -42,12 +43,12 @@ export interface FitOptions {
   /** Columns per forward pass during evaluation. Default 1000. */
   evaluationBatchSize?: number;
   /**
-   * "auto" (default): a live display in Jupyter (whose final state has no wall time, so notebook
-   * outputs re-execute identically); otherwise a bar on stderr when it is a terminal, and nothing
-   * in CI (CI=true), under `deno test` or when stderr is not a terminal. "none": nothing. Or a
-   * reporter of your own ({@link terminalProgress}, {@link notebookProgress}).
+   * How to show progress (lib/progress.ts). "auto" (default): a live display in Jupyter (whose
+   * final state has no wall time, so notebook outputs re-execute identically); otherwise a bar on
+   * stderr when it is a terminal and CI is not set, else nothing. "none": nothing (what tests and
+   * reproductions pass). "bar", "lines", "notebook": that display. Or a reporter of your own.
    */
-  progress?: "auto" | "none" | ProgressReporter;
+  progress?: ProgressOption;
   /** Called with each history row as soon as it is written (e.g. to log or to measure S). */
   onEvaluate?: (row: HistoryRow) => void;
 }
@@ -176,10 +177,14 @@ export function planFit(model: Mlp, data: Dataset, options: FitOptions): FitPlan
   }
   const progress = options.progress;
   if (
-    progress !== undefined && progress !== "auto" && progress !== "none" &&
-    typeof (progress as ProgressReporter)?.update !== "function"
+    progress !== undefined && !PROGRESS_NAMES.includes(progress as string) &&
+    typeof (progress as { update?: unknown })?.update !== "function"
   ) {
-    throw fail(`progress must be "auto", "none" or a reporter with update(), got ${progress}`);
+    throw fail(
+      `progress must be one of ${
+        PROGRESS_NAMES.map((n) => `"${n}"`).join(", ")
+      } or a reporter with update(), got ${progress}`,
+    );
   }
   if (options.onEvaluate !== undefined && typeof options.onEvaluate !== "function") {
     throw fail(`onEvaluate must be a function of a history row, got ${options.onEvaluate}`);

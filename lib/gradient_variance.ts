@@ -16,10 +16,11 @@
 import type { MonteCarloEstimate } from "./convergence.ts";
 import type { Dataset } from "./datasets.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
-import { Matrix } from "./matrix.ts";
-import { type Mlp, MlpPass } from "./mlp.ts";
+import type { Matrix } from "./matrix.ts";
+import { MinibatchStep } from "./minibatch_step.ts";
+import type { Mlp } from "./mlp.ts";
 import type { Random } from "./random.ts";
-import { type Sampler, uniformSampler } from "./sampler.ts";
+import type { Sampler } from "./sampler.ts";
 
 /** Options of {@link minibatchGradientVariance}. */
 export interface GradientVarianceOptions {
@@ -122,24 +123,19 @@ export function minibatchGradientVariance(
       for (let k = 0; k < f.length; k++) f[k] += (c / n) * g[k];
     }
   }
-  const sampler = options.sampler ?? uniformSampler();
-  const xb = new Matrix(data.x.rows, b), yb = new Matrix(data.y.rows, b);
-  const pass = new MlpPass(model.sizes, b);
+  const stepper = new MinibatchStep(model, data, {
+    loss,
+    batchSize: b,
+    random: options.random,
+    sampler: options.sampler,
+    action,
+  });
   const values = new Float64Array(draws), sum = full.map((f) => new Float64Array(f.length));
   let cost = 0;
   for (let d = 0; d < draws; d++) {
-    const batch = sampler.sample({
-      model,
-      data,
-      loss,
-      batchSize: b,
-      random: options.random,
-      step: options.step ?? 0,
-    });
+    const batch = stepper.draw(options.step ?? 0);
     cost += batch.forwardEquivalents;
-    data.x.gatherColumns(batch.indices, xb);
-    data.y.gatherColumns(batch.indices, yb);
-    const { grads } = model.lossAndGradient(xb, yb, { loss, weights: batch.weights, pass });
+    const { grads } = stepper.gradient();
     values[d] = squaredDistance(grads, full);
     grads.forEach((g, l) => {
       for (let k = 0; k < g.size; k++) sum[l][k] += g.data[k];

@@ -47,6 +47,7 @@ export * as kernels from "./kernels.ts";
 export * from "./sampler.ts";
 export * from "./sgd.ts";
 export * from "./train.ts";
+export * from "./progress.ts";
 export * from "./convergence.ts";
 export * from "./convergence_monte_carlo.ts";
 export * from "./flops.ts";

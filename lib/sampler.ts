@@ -164,13 +164,7 @@ export function uniformSampler(options: UniformSamplerOptions = {}): Sampler {
           );
         }
         if (pool === null || pool.length !== n) pool = Int32Array.from({ length: n }, (_, i) => i);
-        for (let j = 0; j < b; j++) {
-          const k = j + random.int(n - j);
-          const t = pool[j];
-          pool[j] = pool[k];
-          pool[k] = t;
-          indices[j] = pool[j];
-        }
+        indices.set(partialShuffle(pool, { count: b, random }).subarray(0, b));
       }
       return { indices, weights: new Float64Array(b).fill(1), forwardEquivalents: 0 };
     },
@@ -182,6 +176,43 @@ export function uniformSampler(options: UniformSamplerOptions = {}): Sampler {
       return new Float64Array(n).fill(1 / n);
     },
   };
+}
+
+/**
+ * Moves `count` entries of `pool`, drawn uniformly without replacement, to its front, in place
+ * (a partial Fisher–Yates shuffle: position j swaps with a uniform position in [j, n)), and
+ * returns `pool`. Each swap draws one `random.int`; the rest of the pool keeps the other entries,
+ * so a pool reused across calls stays a permutation.
+ *
+ * @throws {RangeError} when count is not an integer in [0, pool.length]
+ * @example
+ * ```ts
+ * import { partialShuffle } from "@lib/sampler.ts";
+ * import { Random } from "@lib/random.ts";
+ * import assert from "node:assert/strict";
+ * const pool = Int32Array.from([0, 1, 2, 3, 4, 5]);
+ * const front = partialShuffle(pool, { count: 3, random: new Random(1) }).slice(0, 3);
+ * assert.equal(new Set(front).size, 3);
+ * assert.deepEqual([...pool].sort(), [0, 1, 2, 3, 4, 5]);
+ * ```
+ */
+export function partialShuffle(
+  pool: Int32Array,
+  { count, random }: { count: number; random: Random },
+): Int32Array {
+  const n = pool.length;
+  if (!Number.isInteger(count) || count < 0 || count > n) {
+    throw new RangeError(
+      `cannot shuffle a pool of ${n}: count must be an integer in [0, ${n}], got ${count}`,
+    );
+  }
+  for (let j = 0; j < count; j++) {
+    const k = j + random.int(n - j);
+    const t = pool[j];
+    pool[j] = pool[k];
+    pool[k] = t;
+  }
+  return pool;
 }
 
 /**

@@ -5,14 +5,8 @@ import type { Minibatch, SampleContext, Sampler, StepFeedback } from "@lib/sampl
 import { DivergenceError } from "@lib/sgd.ts";
 import { NonFiniteGradientError } from "@lib/gradient_fault.ts";
 import { rootError } from "./faults.ts";
-import {
-  fit,
-  type FitOptions,
-  type HistoryRow,
-  notebookProgress,
-  type ProgressState,
-  TrainingDivergedError,
-} from "@lib/train.ts";
+import { fit, type FitOptions, type HistoryRow, TrainingDivergedError } from "@lib/train.ts";
+import { notebookProgress, progressEnvironment, type ProgressState } from "@lib/progress.ts";
 
 /** Three Gaussian blobs in the plane, labelled 0..2. */
 function blobs(n: number, random: Random, name = "blobs"): Dataset {
@@ -349,7 +343,10 @@ Deno.test("bad options are rejected with errors naming the option", async () => 
       { evaluateEvry: 1 } as never,
       /unknown option 'evaluateEvry'; the options are loss, random, batchSize/,
     ],
-    [{ progress: "bar" as "auto" }, /progress must be "auto", "none" or a reporter/],
+    [
+      { progress: "quiet" as "auto" },
+      /progress must be one of "auto", "none", "bar", "lines", "notebook" or a reporter/,
+    ],
     [{ loss: "mse" }, /unknown loss 'mse'/],
     [{ sampler: {} as Sampler }, /sampler must have a sample\(context\) method/],
     [
@@ -414,18 +411,39 @@ Deno.test("progress in a notebook updates one display in place and ends without 
   assert.match(shown[3].text, /^fit: step 4\/4 · train loss [\d.]+ · test accuracy [\d.]+%$/);
 });
 
-Deno.test("progress 'auto' is quiet under deno test, even on a terminal", async () => {
+/** The bytes fit writes to stderr with `progress`, while stderr claims to be a terminal or not. */
+async function stderrOf(progress: FitOptions["progress"], terminal: boolean): Promise<string> {
   const stderr = Deno.stderr, write = stderr.writeSync, isTerminal = stderr.isTerminal;
-  let written = 0;
-  stderr.isTerminal = () => true;
-  stderr.writeSync = (bytes: Uint8Array) => (written += bytes.length, bytes.length);
+  let written = "";
+  stderr.isTerminal = () => terminal;
+  stderr.writeSync = (
+    bytes: Uint8Array,
+  ) => (written += new TextDecoder().decode(bytes), bytes.length);
   try {
-    await classify({ steps: 3, progress: "auto" });
+    await classify({ steps: 3, progress });
   } finally {
     stderr.writeSync = write;
     stderr.isTerminal = isTerminal;
   }
-  assert.equal(written, 0);
+  return written;
+}
+
+Deno.test("progress 'auto' draws a bar only when stderr is a terminal outside CI; 'none' never writes", async () => {
+  const ci = progressEnvironment().ci;
+  assert.equal(await stderrOf("auto", false), "");
+  assert.equal(await stderrOf("none", true), "");
+  const bar = await stderrOf("auto", true);
+  if (ci) assert.equal(bar, "", "CI set: no bar");
+  else {
+    assert.ok(bar.startsWith("\r[") && bar.endsWith("\x1b[K\n"), JSON.stringify(bar));
+    assert.match(bar, /100% step 3\/3 · train loss [\d.]+ · test accuracy [\d.]+% · [\d.]+ s/);
+  }
+});
+
+Deno.test("progress 'bar' and 'lines' write to stderr whatever it is; 'lines' ends every update with a newline", async () => {
+  assert.match(await stderrOf("bar", false), /^\r\[[#-]+\] .*100% step 3\/3 .*\n$/s);
+  const lines = await stderrOf("lines", false);
+  assert.match(lines, /^fit: step 1\/3 · .* s\nfit: step 3\/3 · .* s\n$/);
 });
 
 /** One fit of the 2-8-3 classifier on `data`, with `overrides`. */
