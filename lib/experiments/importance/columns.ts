@@ -1,13 +1,16 @@
 /**
- * Typed table rows at the CSV boundary: a {@link Columns} spec names each column of a row
- * interface, in CSV order, with a check of its values. {@link encodeRows} turns typed rows into
- * CSV rows (the only place they become untyped) and {@link decodeRows} turns stored rows back,
- * checking every value, so that a corrupt or stale unit output fails loudly instead of computing
- * with `undefined`.
+ * Typed table rows at the CSV boundary, with their values checked: a {@link Columns} spec names
+ * every column of a row interface, in CSV order, each with a check of its values (the type
+ * requires a check for every field, so a spec cannot forget a column). {@link encodeRows} turns
+ * typed rows into CSV rows (lib/experiments/csv_rows.ts's toCsvRows, the only place they become
+ * untyped) and {@link decodeRows} turns stored rows back (its fromCsvRows), after checking every
+ * value, so that a corrupt or stale unit output fails loudly instead of computing with a wrong
+ * type.
  *
  * @module
  */
 import type { CsvRow, CsvValue } from "../../io.ts";
+import { fromCsvRows, toCsvRows, type TypedRow } from "../csv_rows.ts";
 
 /** The check of one column's values. */
 export interface Column<V> {
@@ -79,20 +82,16 @@ function keysOf<T>(columns: Columns<T>): (keyof T & string)[] {
  * ```ts
  * import { encodeRows, number, text } from "@lib/experiments/importance/columns.ts";
  * import assert from "node:assert/strict";
- * const rows = encodeRows([{ y: 2, name: "a" }], { name: text, y: number });
+ * const rows = encodeRows([{ y: 2, name: "a" }], { name: text, y: number }, "t");
  * assert.deepEqual(Object.keys(rows[0]), ["name", "y"]);
  * ```
  */
-export function encodeRows<T extends { [K in keyof T]: CsvValue }>(
+export function encodeRows<T extends TypedRow<T>>(
   rows: readonly T[],
   columns: Columns<T>,
+  table: string,
 ): CsvRow[] {
-  const keys = keysOf(columns);
-  return rows.map((row) => {
-    const out: CsvRow = {};
-    for (const key of keys) out[key] = row[key];
-    return out;
-  });
+  return toCsvRows(rows, keysOf(columns), table);
 }
 
 /**
@@ -108,10 +107,13 @@ export function encodeRows<T extends { [K in keyof T]: CsvValue }>(
  * assert.throws(() => decodeRows([{ name: "a" }], columns, "t"), /table t, row 0: y must be a number, got undefined/);
  * ```
  */
-export function decodeRows<T>(rows: readonly CsvRow[], columns: Columns<T>, table: string): T[] {
+export function decodeRows<T extends TypedRow<T>>(
+  rows: readonly CsvRow[],
+  columns: Columns<T>,
+  table: string,
+): T[] {
   const keys = keysOf(columns);
-  return rows.map((row, i) => {
-    const out: Partial<T> = {};
+  rows.forEach((row, i) => {
     for (const key of keys) {
       const value = row[key], column: Column<T[typeof key]> = columns[key];
       if (!column.accepts(value)) {
@@ -121,8 +123,7 @@ export function decodeRows<T>(rows: readonly CsvRow[], columns: Columns<T>, tabl
           }`,
         );
       }
-      out[key] = value;
     }
-    return out as T;
   });
+  return fromCsvRows<T>(rows, keys, table);
 }

@@ -37,6 +37,7 @@
 import { FASHION_MNIST_SOURCES, fashionMnistSource } from "../../fashion_mnist.ts";
 import { type Reproduction, type ReproductionUnit, unitReproduction } from "../reproduction.ts";
 import { combineImportance } from "./combine.ts";
+import { importanceHeadline } from "./notes.ts";
 import { type ImportanceProfile, importanceProfiles } from "./profile.ts";
 import { IMPORTANCE_SAMPLERS } from "./registry.ts";
 import { importanceRun } from "./run.ts";
@@ -55,7 +56,7 @@ export {
   timeToTargetChart,
   trainingCurvesChart,
 } from "./charts.ts";
-export { importanceNotes } from "./notes.ts";
+export { importanceHeadline, importanceNotes } from "./notes.ts";
 export { checkImportanceProfile, type ImportanceProfile, importanceProfiles } from "./profile.ts";
 export {
   CORRELATED_SCORES,
@@ -145,6 +146,7 @@ function unitOptions(unit: ReproductionUnit, profile: ImportanceProfile) {
  * const r = importanceReproduction(importanceProfiles);
  * assert.equal(r.name, "importance");
  * assert.equal(r.units!({ seed: 1, profile: "full" }).length, 30);
+ * assert.match(r.runModule!, /\/importance\/run\.ts$/); // charts and notes are not in the unit key
  * ```
  */
 export function importanceReproduction(
@@ -156,6 +158,7 @@ export function importanceReproduction(
       "upper-bound, exact gradient-norm and switched presampled sampling on an MNIST MLP, in " +
       "iterations, forward-equivalents and wall time, with the variance reduction, τ, the " +
       "scores' correlation with the gradient norm and S (course section 4)",
+    runModule: new URL("./run.ts", import.meta.url).href,
     units: (options) => importanceUnits({ seed: options.seed, profile: profiles[options.profile] }),
     runUnit: (unit, options) => {
       const { sampler, ...run } = unitOptions(unit, profiles[options.profile]);
@@ -165,6 +168,7 @@ export function importanceReproduction(
       Promise.resolve(
         combineImportance(outputs, { seed: options.seed, profile: profiles[options.profile] }),
       ),
+    headline: importanceHeadline,
   });
 }
 

@@ -11,7 +11,8 @@ import { prose } from "../../format.ts";
 import { mean } from "../../stats.ts";
 import type { ImportanceProfile } from "./profile.ts";
 import { type ImportanceSamplerId, SAMPLERS, schemeId, SCORES } from "./registry.ts";
-import type { ImportanceTables } from "./tables.ts";
+import type { ReproductionOutput } from "../reproduction.ts";
+import { decodeTables, type ImportanceTables } from "./tables.ts";
 
 /** A number in a note: 3 significant digits (or `digits`), exponential below 1e-3 or from 1e5. */
 const fmt = (v: number, digits = 3) => prose(v, { digits, exponentFrom: 1e5 });
@@ -332,4 +333,46 @@ export function importanceNotes(t: ImportanceTables, profile: ImportanceProfile)
     theta_star: "θ̂* of each seed: the uniform run continued with a linearly decaying η; " +
       "its training loss and its distance from the end of the recorded run.",
   };
+}
+
+/**
+ * The headline of `importance`: the iterations to the target of the presampled scores against
+ * uniform's, the variance reduction at the end of the uniform runs beside τ, and the wall time
+ * of the switch, priced at the interleaved step costs.
+ *
+ * @throws {TypeError} when a table is missing or holds a value of the wrong type
+ * @example
+ * ```ts
+ * import { importanceHeadline } from "@lib/experiments/importance/notes.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => importanceHeadline({ tables: {}, charts: {}, notes: {} }), /table history is missing/);
+ * ```
+ */
+export function importanceHeadline(output: ReproductionOutput): string[] {
+  const t = decodeTables(output.tables);
+  const summary = t.steps_to_target_summary;
+  const ratio = (s: ImportanceSamplerId) =>
+    fmt(summary.find((r) => r.sampler === s)?.iterations_vs_uniform ?? NaN);
+  const vr = t.variance.filter((r) => r.run === "uniform");
+  const last = Math.max(...vr.map((r) => r.step));
+  const at = vr.filter((r) => r.step === last);
+  const reduction = (scheme: string) =>
+    fmt(mean(at.filter((r) => r.scheme === scheme).map((r) => r.reduction)));
+  const tau = mean(
+    at.filter((r) => r.scheme === SAMPLERS.uniform.scheme).map((r) => r.tau_variance_ratio),
+  );
+  const priced = t.modelled_time_to_target_summary_timing.find((r) => r.sampler === "switch");
+  return [
+    `iterations to loss ${summary[0]?.target_loss} ÷ uniform's: ${
+      (["loss", "upper-bound", "gradient-norm"] as const).map((s) =>
+        `${SCORES[SAMPLERS[s].score].name} ×${ratio(s)}`
+      ).join(", ")
+    }`,
+    `variance reduction at step ${last}: presampled upper bound ×${
+      reduction(schemeId("presampled", "upperBound"))
+    }, optimum over N ×${reduction(schemeId("full", "gradientNorm"))}; τ says ×${fmt(tau)}`,
+    `${SAMPLERS.switch.label}: ×${
+      fmt(priced?.seconds_vs_uniform ?? NaN)
+    } uniform's wall time to the target (priced)`,
+  ];
 }

@@ -16,6 +16,7 @@ import {
   oneOf,
   text,
 } from "./columns.ts";
+import type { TypedRow } from "../csv_rows.ts";
 import { IMPORTANCE_SAMPLERS, type ImportanceSamplerId } from "./registry.ts";
 import {
   CORRELATION,
@@ -281,29 +282,46 @@ export interface ImportanceTables {
  */
 export function encodeTables(t: ImportanceTables): ReproductionOutput["tables"] {
   const out: Record<string, CsvRow[]> = {
-    history: encodeRows(t.history, HISTORY),
-    history_timing: encodeRows(t.history_timing, HISTORY_TIMING),
-    curves: encodeRows(t.curves, CURVES),
-    curves_timing: encodeRows(t.curves_timing, CURVES_TIMING),
-    time_to_target: encodeRows(t.time_to_target, TIME_TO_TARGET),
-    steps_to_target: encodeRows(t.steps_to_target, STEPS_TO_TARGET),
-    steps_to_target_summary: encodeRows(t.steps_to_target_summary, STEPS_SUMMARY),
-    time_to_target_summary_timing: encodeRows(t.time_to_target_summary_timing, TIME_SUMMARY),
-    step_cost_timing: encodeRows(t.step_cost_timing, STEP_COST),
-    step_cost_interleaved_timing: encodeRows(t.step_cost_interleaved_timing, INTERLEAVED_COST),
-    modelled_time_to_target_timing: encodeRows(t.modelled_time_to_target_timing, MODELLED),
+    history: encodeRows(t.history, HISTORY, "history"),
+    history_timing: encodeRows(t.history_timing, HISTORY_TIMING, "history_timing"),
+    curves: encodeRows(t.curves, CURVES, "curves"),
+    curves_timing: encodeRows(t.curves_timing, CURVES_TIMING, "curves_timing"),
+    time_to_target: encodeRows(t.time_to_target, TIME_TO_TARGET, "time_to_target"),
+    steps_to_target: encodeRows(t.steps_to_target, STEPS_TO_TARGET, "steps_to_target"),
+    steps_to_target_summary: encodeRows(
+      t.steps_to_target_summary,
+      STEPS_SUMMARY,
+      "steps_to_target_summary",
+    ),
+    time_to_target_summary_timing: encodeRows(
+      t.time_to_target_summary_timing,
+      TIME_SUMMARY,
+      "time_to_target_summary_timing",
+    ),
+    step_cost_timing: encodeRows(t.step_cost_timing, STEP_COST, "step_cost_timing"),
+    step_cost_interleaved_timing: encodeRows(
+      t.step_cost_interleaved_timing,
+      INTERLEAVED_COST,
+      "step_cost_interleaved_timing",
+    ),
+    modelled_time_to_target_timing: encodeRows(
+      t.modelled_time_to_target_timing,
+      MODELLED,
+      "modelled_time_to_target_timing",
+    ),
     modelled_time_to_target_summary_timing: encodeRows(
       t.modelled_time_to_target_summary_timing,
       MODELLED_SUMMARY,
+      "modelled_time_to_target_summary_timing",
     ),
-    variance: encodeRows(t.variance, VARIANCE),
-    variance_check: encodeRows(t.variance_check, VARIANCE_CHECK),
-    correlation: encodeRows(t.correlation, CORRELATION),
-    score_points: encodeRows(t.score_points, SCORE_POINTS),
-    speed: encodeRows(t.speed, SPEED),
-    theta_star: encodeRows(t.theta_star, THETA_STAR),
+    variance: encodeRows(t.variance, VARIANCE, "variance"),
+    variance_check: encodeRows(t.variance_check, VARIANCE_CHECK, "variance_check"),
+    correlation: encodeRows(t.correlation, CORRELATION, "correlation"),
+    score_points: encodeRows(t.score_points, SCORE_POINTS, "score_points"),
+    speed: encodeRows(t.speed, SPEED, "speed"),
+    theta_star: encodeRows(t.theta_star, THETA_STAR, "theta_star"),
   };
-  if (t.data_source) out.data_source = encodeRows(t.data_source, SOURCE);
+  if (t.data_source) out.data_source = encodeRows(t.data_source, SOURCE, "data_source");
   return out;
 }
 
@@ -320,7 +338,7 @@ export function encodeTables(t: ImportanceTables): ReproductionOutput["tables"] 
  * ```
  */
 export function decodeTables(tables: ReproductionOutput["tables"]): ImportanceTables {
-  const read = <T>(name: string, columns: Columns<T>): T[] => {
+  const read = <T extends TypedRow<T>>(name: string, columns: Columns<T>): T[] => {
     const rows = tables[name];
     if (rows === undefined) {
       throw new TypeError(

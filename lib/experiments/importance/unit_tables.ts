@@ -18,6 +18,7 @@ import {
   oneOf,
   text,
 } from "./columns.ts";
+import type { TypedRow } from "../csv_rows.ts";
 import {
   IMPORTANCE_SAMPLERS,
   type ImportanceSamplerId,
@@ -307,20 +308,25 @@ export interface UnitTables {
  */
 export function encodeUnit(t: UnitTables): UnitOutput {
   const tables: Record<string, CsvRow[]> = {
-    history: encodeRows(t.history, HISTORY),
-    history_timing: encodeRows(t.history_timing, HISTORY_TIMING),
-    variance: encodeRows(t.variance, VARIANCE),
-    correlation: encodeRows(t.correlation, CORRELATION),
+    history: encodeRows(t.history, HISTORY, "history"),
+    history_timing: encodeRows(t.history_timing, HISTORY_TIMING, "history_timing"),
+    variance: encodeRows(t.variance, VARIANCE, "variance"),
+    correlation: encodeRows(t.correlation, CORRELATION, "correlation"),
   };
-  if (t.data_source) tables.data_source = encodeRows(t.data_source, UNIT_SOURCE);
-  if (t.score_points) tables.score_points = encodeRows(t.score_points, SCORE_POINTS);
-  if (t.theta_star) tables.theta_star = encodeRows(t.theta_star, THETA_STAR);
-  if (t.speed) tables.speed = encodeRows(t.speed, SPEED);
-  if (t.variance_check) tables.variance_check = encodeRows(t.variance_check, VARIANCE_CHECK);
+  if (t.data_source) tables.data_source = encodeRows(t.data_source, UNIT_SOURCE, "data_source");
+  if (t.score_points) {
+    tables.score_points = encodeRows(t.score_points, SCORE_POINTS, "score_points");
+  }
+  if (t.theta_star) tables.theta_star = encodeRows(t.theta_star, THETA_STAR, "theta_star");
+  if (t.speed) tables.speed = encodeRows(t.speed, SPEED, "speed");
+  if (t.variance_check) {
+    tables.variance_check = encodeRows(t.variance_check, VARIANCE_CHECK, "variance_check");
+  }
   if (t.step_cost_interleaved_timing) {
     tables.step_cost_interleaved_timing = encodeRows(
       t.step_cost_interleaved_timing,
       INTERLEAVED_COST,
+      "step_cost_interleaved_timing",
     );
   }
   return { tables };
@@ -346,7 +352,8 @@ export type AllUnitTables = { [K in keyof UnitTables]-?: NonNullable<UnitTables[
  */
 export function decodeUnits(outputs: readonly UnitOutput[]): AllUnitTables {
   const all = (name: string) => outputs.flatMap((o) => o.tables[name] ?? []);
-  const read = <T>(name: string, columns: Columns<T>) => decodeRows(all(name), columns, name);
+  const read = <T extends TypedRow<T>>(name: string, columns: Columns<T>) =>
+    decodeRows(all(name), columns, name);
   return {
     history: read("history", HISTORY),
     history_timing: read("history_timing", HISTORY_TIMING),
