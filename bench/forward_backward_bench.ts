@@ -29,7 +29,7 @@ import {
   relu,
   tanh,
 } from "@lib/mod.ts";
-import { matmul } from "@lib/kernels.ts";
+import { matmul } from "@lib/kernels/mod.ts";
 
 /** The configurations, smallest first. */
 const CONFIGS: PassConfig[] = [

@@ -3,11 +3,11 @@
  * per size. Run with `deno bench bench/matmul_bench.ts` (add `--json` for the report).
  *
  * Names are parseable: `<impl> <form> m=<m> k=<k> n=<n>`, where impl is `naive` (the baseline:
- * textbook i-j-p loop), `matmul` (lib/kernels.ts as the library runs it: WebAssembly SIMD when
+ * textbook i-j-p loop), `matmul` (lib/kernels/mod.ts as the library runs it: WebAssembly SIMD when
  * available; operands in ordinary Float64Arrays, copied into the WebAssembly memory), `resident`
  * (the same with operands from allocateKernelArray, used in place), `threads2` (`matmul` with
  * useKernelThreads(2): a worker computes half of the columns; only for products large enough to
- * be split) or `typescript` (lib/kernels.ts forced onto its TypeScript fallback), and form is
+ * be split) or `typescript` (lib/kernels/mod.ts forced onto its TypeScript fallback), and form is
  * `NN` (matmul, A·B), `TN` (matmulTransposeA, Aᵀ·B) or `NT` (matmulTransposeB, A·Bᵀ). Every
  * bench does one product of 2·m·n·k floating-point operations, so GFLOP/s = 2·m·n·k / avg_ns.
  *

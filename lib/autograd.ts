@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { axpy } from "./kernels.ts";
+import { axpy } from "./kernels/mod.ts";
 import { Matrix } from "./matrix.ts";
 
 /** A value in a computation graph. */

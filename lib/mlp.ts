@@ -22,7 +22,7 @@ import {
   matmulTransposeA,
   matmulTransposeB,
   scaleColumns,
-} from "./kernels.ts";
+} from "./kernels/mod.ts";
 import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { assertFinite, Matrix } from "./matrix.ts";

@@ -43,7 +43,7 @@ export * from "./table.ts";
 export * from "./plot.ts";
 export * from "./io.ts";
 export * from "./datasets.ts";
-export * as kernels from "./kernels.ts";
+export * as kernels from "./kernels/mod.ts";
 export * from "./sampler.ts";
 export * from "./sgd.ts";
 export * from "./train.ts";

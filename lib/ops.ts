@@ -7,7 +7,7 @@
  */
 import { type Activation, resolveActivation } from "./activations.ts";
 import { Node } from "./autograd.ts";
-import * as k from "./kernels.ts";
+import * as k from "./kernels/mod.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 

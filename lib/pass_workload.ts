@@ -6,7 +6,7 @@
  * @module
  */
 import { courseSizes, type FlopModel, flopModel } from "./flops.ts";
-import { allocateKernelArray } from "./kernels.ts";
+import { allocateKernelArray } from "./kernels/mod.ts";
 import { type Loss, oneHot, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { Mlp, MlpPass } from "./mlp.ts";

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { columnSquaredNorms } from "./kernels.ts";
+import { columnSquaredNorms } from "./kernels/mod.ts";
 import { gradPreActivation, type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
-import { axpy, scaleColumns } from "./kernels.ts";
+import { axpy, scaleColumns } from "./kernels/mod.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";

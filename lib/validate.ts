@@ -6,7 +6,7 @@
  * @module
  */
 import type { Dataset } from "./datasets.ts";
-import { allFinite } from "./kernels.ts";
+import { allFinite } from "./kernels/mod.ts";
 import type { Matrix } from "./matrix.ts";
 
 /** A non-finite entry of a matrix, from {@link firstNonFinite}. */

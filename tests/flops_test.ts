@@ -11,7 +11,7 @@ import {
   oneHot,
   Random,
 } from "@lib/mod.ts";
-import { kernelCounters, resetKernelCounters } from "@lib/kernels.ts";
+import { kernelCounters, resetKernelCounters } from "@lib/kernels/mod.ts";
 
 /** An activation that counts the entries its forward and backward maps touch. */
 function counting(inner: Activation, tally: { forward: number; backward: number }): Activation {

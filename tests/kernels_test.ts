@@ -17,7 +17,7 @@ import {
   useKernelBackend,
   useKernelThreads,
   wasmKernelsAvailable,
-} from "@lib/kernels.ts";
+} from "@lib/kernels/mod.ts";
 import { buildGemmModule, GEMM_MODULE_URL } from "../tools/build_wasm.ts";
 
 /** Unit roundoff of Float64 arithmetic doubled: the ε = 2^-52 of the error bounds below. */
@@ -263,7 +263,7 @@ Deno.test("the three forms give bit-identical results on equivalent (transposed)
 
 Deno.test("wasm results are bit-identical under V8's baseline (Liftoff) and optimizing (TurboFan) compilers", async () => {
   if (!wasmKernelsAvailable()) return;
-  const url = new URL("../lib/kernels.ts", import.meta.url).href;
+  const url = new URL("../lib/kernels/mod.ts", import.meta.url).href;
   const code = `
     import { matmul, matmulTransposeA, matmulTransposeB, useKernelBackend } from "${url}";
     useKernelBackend("wasm");

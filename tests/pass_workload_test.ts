@@ -10,7 +10,7 @@ import {
   Random,
   timePasses,
 } from "@lib/mod.ts";
-import { kernelCounters, resetKernelCounters } from "@lib/kernels.ts";
+import { kernelCounters, resetKernelCounters } from "@lib/kernels/mod.ts";
 
 Deno.test("a configuration's name reads back to the same configuration", () => {
   fc.assert(

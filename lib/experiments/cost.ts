@@ -18,7 +18,7 @@ import {
 } from "../pass_workload.ts";
 import { lineChart, VEGA_LITE_V6_SCHEMA, type VegaLiteSpec } from "../plot.ts";
 import { relu, tanh } from "../activations.ts";
-import { matmul } from "../kernels.ts";
+import { matmul } from "../kernels/mod.ts";
 import { Random } from "../random.ts";
 import { signedPercent, significant } from "../format.ts";
 import { median } from "../stats.ts";

@@ -1,0 +1,147 @@
+/**
+ * Elementwise kernels and reductions on plain Float64Arrays with explicit sizes: one sequential
+ * loop each, no allocation, counted in {@link kernelCounters}.
+ *
+ * @module
+ */
+import { kernelCounters } from "./counters.ts";
+
+/**
+ * out[i] = a[i] · b[i] for i < n (Hadamard product); `out` may alias `a` or `b`.
+ *
+ * @example
+ * ```ts
+ * import { hadamard } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const a = Float64Array.of(1, 2, 3);
+ * hadamard(a, Float64Array.of(2, 2, 2), { out: a, n: 3 });
+ * assert.deepEqual(Array.from(a), [2, 4, 6]);
+ * ```
+ */
+export function hadamard(
+  a: Float64Array,
+  b: Float64Array,
+  { out, n }: { out: Float64Array; n: number },
+): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+  kernelCounters.elementwiseOps += n;
+}
+
+/**
+ * out[i] += alpha · x[i] for i < n.
+ *
+ * @example
+ * ```ts
+ * import { axpy } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const y = Float64Array.of(1, 1);
+ * axpy(2, Float64Array.of(1, 2), { out: y, n: 2 });
+ * assert.deepEqual(Array.from(y), [3, 5]);
+ * ```
+ */
+export function axpy(
+  alpha: number,
+  x: Float64Array,
+  { out, n }: { out: Float64Array; n: number },
+): void {
+  for (let i = 0; i < n; i++) out[i] += alpha * x[i];
+  kernelCounters.elementwiseOps += 2 * n;
+}
+
+/**
+ * Squared Euclidean norm of each column of an r×c row-major array, written to out[0..c).
+ *
+ * @example
+ * ```ts
+ * import { columnSquaredNorms } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const out = new Float64Array(2);
+ * columnSquaredNorms(Float64Array.of(3, 1, 4, 1), { out, rows: 2, cols: 2 });
+ * assert.deepEqual(Array.from(out), [25, 2]);
+ * ```
+ */
+export function columnSquaredNorms(
+  x: Float64Array,
+  { out, rows, cols }: { out: Float64Array; rows: number; cols: number },
+): void {
+  out.fill(0, 0, cols);
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) out[j] += x[r + j] * x[r + j];
+  }
+  kernelCounters.elementwiseOps += 2 * rows * cols;
+}
+
+/**
+ * Multiplies column j of an r×c row-major array by scale[j], in place.
+ *
+ * @example
+ * ```ts
+ * import { scaleColumns } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const x = Float64Array.of(1, 1, 2, 2);
+ * scaleColumns(x, { scale: Float64Array.of(10, 0.5), rows: 2, cols: 2 });
+ * assert.deepEqual(Array.from(x), [10, 0.5, 20, 1]);
+ * ```
+ */
+export function scaleColumns(
+  x: Float64Array,
+  { scale, rows, cols }: { scale: ArrayLike<number>; rows: number; cols: number },
+): void {
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) x[r + j] *= scale[j];
+  }
+  kernelCounters.elementwiseOps += rows * cols;
+}
+
+/**
+ * Whether x[0..n) are all finite: one pass that sums v·0 (NaN exactly when some v is NaN or
+ * ±Infinity) in four independent accumulators.
+ *
+ * @example
+ * ```ts
+ * import { allFinite } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(allFinite(Float64Array.of(1, -2, 1e308), { n: 3 }), true);
+ * assert.equal(allFinite(Float64Array.of(1, Infinity, 3), { n: 3 }), false);
+ * assert.equal(allFinite(Float64Array.of(1, 2, NaN), { n: 2 }), true); // only the first n
+ * ```
+ */
+export function allFinite(x: Float64Array, { n }: { n: number }): boolean {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i] * 0;
+    s1 += x[i + 1] * 0;
+    s2 += x[i + 2] * 0;
+    s3 += x[i + 3] * 0;
+  }
+  for (; i < n; i++) s0 += x[i] * 0;
+  const s = s0 + s1 + s2 + s3;
+  return s === s;
+}
+
+/**
+ * Sum of each row of an r×c row-major array, written to out[0..r).
+ *
+ * @example
+ * ```ts
+ * import { rowSums } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const out = new Float64Array(2);
+ * rowSums(Float64Array.of(1, 2, 3, 4), { out, rows: 2, cols: 2 });
+ * assert.deepEqual(Array.from(out), [3, 7]);
+ * ```
+ */
+export function rowSums(
+  x: Float64Array,
+  { out, rows, cols }: { out: Float64Array; rows: number; cols: number },
+): void {
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    const r = i * cols;
+    for (let j = 0; j < cols; j++) s += x[r + j];
+    out[i] = s;
+  }
+  kernelCounters.elementwiseOps += rows * cols;
+}
