@@ -25,13 +25,12 @@ import {
   weightedSecondMoment,
 } from "./convergence_inputs.ts";
 import type { Dataset } from "./datasets.ts";
-import { type Loss, resolveLoss } from "./losses.ts";
-import { Matrix } from "./matrix.ts";
+import type { Loss } from "./losses.ts";
+import { MinibatchStep } from "./minibatch_step.ts";
 import type { Mlp } from "./mlp.ts";
 import { parameterVector, setParameterVector } from "./parameter_vector.ts";
 import { cumulative, type Random } from "./random.ts";
-import { type Sampler, uniformSampler } from "./sampler.ts";
-import { Sgd } from "./sgd.ts";
+import type { Sampler } from "./sampler.ts";
 import { mean, sd, variance } from "./stats.ts";
 
 /** Draws b indices from the cumulative table and writes g = (1/b) Σ w_{I_j} G_{I_j}. */
@@ -228,27 +227,22 @@ export function sampledConvergenceSpeed(
   const P = model.parameterCount, b = options.batchSize;
   const theta = parameterVector(model);
   const thetaStar = parameterVectorOf(options.thetaStar, P, { name: "thetaStar", action });
-  const loss = resolveLoss(options.loss);
   const work = model.clone();
-  const sgd = new Sgd(work, { loss, learningRate: options.learningRate });
-  const sampler = options.sampler ?? uniformSampler();
-  sampler.reset?.();
+  const stepper = new MinibatchStep(work, data, {
+    loss: options.loss,
+    batchSize: b,
+    random: options.random,
+    sampler: options.sampler,
+    learningRate: options.learningRate,
+    action,
+  });
+  stepper.sampler.reset?.();
   const before = squaredDistance(theta, thetaStar);
-  const xb = new Matrix(data.x.rows, b), yb = new Matrix(data.y.rows, b);
   const next = new Float64Array(P), values = new Float64Array(options.draws);
   for (let d = 0; d < options.draws; d++) {
     setParameterVector(work, theta);
-    const batch = sampler.sample({
-      model: work,
-      data,
-      loss,
-      batchSize: b,
-      random: options.random,
-      step: 0,
-    });
-    data.x.gatherColumns(batch.indices, xb);
-    data.y.gatherColumns(batch.indices, yb);
-    sgd.step(xb, yb, { weights: batch.weights });
+    stepper.draw(0);
+    stepper.update();
     values[d] = before - squaredDistance(parameterVector(work, next), thetaStar);
   }
   return estimate(values);

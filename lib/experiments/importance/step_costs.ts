@@ -6,10 +6,9 @@
  */
 import type { Dataset } from "../../datasets.ts";
 import { softmaxCrossEntropy } from "../../losses.ts";
-import { Matrix } from "../../matrix.ts";
+import { MinibatchStep } from "../../minibatch_step.ts";
 import type { Mlp } from "../../mlp.ts";
 import type { Random } from "../../random.ts";
-import { Sgd } from "../../sgd.ts";
 import { median } from "../../stats.ts";
 import { STEP_KINDS, stepKindSampler } from "./registry.ts";
 import type { StepCost } from "./unit_tables.ts";
@@ -31,8 +30,8 @@ export interface StepCostOptions {
 /**
  * Wall milliseconds of one training step of each kind (registry STEP_KINDS), timed in
  * interleaved rounds: each round takes one step of every kind, in a rotating order. Each kind
- * trains its own copy of `model` (not changed) with the same loop as `fit`: sample, gather,
- * weighted SGD step, observe. Returns the median and the minimum over rounds.
+ * trains its own copy of `model` (not changed) with the same loop as `fit` (lib/minibatch_step.ts):
+ * sample, gather, weighted SGD step, observe. Returns the median and the minimum over rounds.
  *
  * @throws {RangeError} when rounds < 1
  * @example One row per kind, in the registry's order; the minimum is at most the median
@@ -60,40 +59,24 @@ export function interleavedStepCosts(
   if (!Number.isInteger(rounds) || rounds < 1) {
     throw new RangeError(`cannot time the steps: rounds must be an integer >= 1, got ${rounds}`);
   }
-  const kinds = STEP_KINDS.map((kind) => {
-    const copy = model.clone();
-    return {
-      kind,
-      model: copy,
+  const kinds = STEP_KINDS.map((kind) => ({
+    kind,
+    // each kind trains its own copy; every draw comes from the one shared stream, in round order
+    stepper: new MinibatchStep(model.clone(), data, {
+      loss: softmaxCrossEntropy,
+      batchSize: b,
+      random: options.random,
       sampler: stepKindSampler(kind, options.presample),
-      sgd: new Sgd(copy, { loss: softmaxCrossEntropy, learningRate: options.learningRate }),
-      times: [] as number[],
-      step: 0,
-    };
-  });
-  const xb = new Matrix(data.x.rows, b), yb = new Matrix(data.y.rows, b);
+      learningRate: options.learningRate,
+      action: "cannot time the steps",
+    }),
+    times: [] as number[],
+  }));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[(k + r) % kinds.length];
       const start = performance.now();
-      const batch = kind.sampler.sample({
-        model: kind.model,
-        data,
-        loss: softmaxCrossEntropy,
-        batchSize: b,
-        random: options.random,
-        step: kind.step,
-      });
-      data.x.gatherColumns(batch.indices, xb);
-      data.y.gatherColumns(batch.indices, yb);
-      const result = kind.sgd.step(xb, yb, { weights: batch.weights });
-      kind.sampler.observe?.({
-        step: ++kind.step,
-        batch,
-        losses: result.values,
-        pass: result.pass,
-        gradientNorms: () => kind.model.perSampleGradientNorms(result.pass, result),
-      });
+      kind.stepper.take();
       kind.times.push(performance.now() - start);
     }
   }
