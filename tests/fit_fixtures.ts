@@ -1,0 +1,60 @@
+/**
+ * Shared fixtures of the fit tests: two small data sets (three Gaussian blobs, a noisy line), the
+ * 2-8-3 classifier and a short fit of it.
+ *
+ * @module
+ */
+import { Matrix, Mlp, oneHot, Random } from "@lib/mod.ts";
+import type { Dataset } from "@lib/datasets.ts";
+import { fit, type FitOptions } from "@lib/train.ts";
+
+/** Three Gaussian blobs in the plane, labelled 0..2. */
+export function blobs(n: number, random: Random, name = "blobs"): Dataset {
+  const centers = [[2, 0], [-1, 1.7], [-1, -1.7]];
+  const labels = new Int32Array(n), x = new Matrix(2, n);
+  for (let j = 0; j < n; j++) {
+    const c = random.int(3);
+    labels[j] = c;
+    x.set(0, j, centers[c][0] + random.normal());
+    x.set(1, j, centers[c][1] + random.normal());
+  }
+  return { name, x, y: oneHot(labels, 3), labels };
+}
+
+/** y = 3x − 1 + noise on [−1, 1]. */
+export function line(n: number, random: Random): Dataset {
+  const x = new Matrix(1, n), y = new Matrix(1, n);
+  for (let j = 0; j < n; j++) {
+    x.data[j] = 2 * random.float() - 1;
+    y.data[j] = 3 * x.data[j] - 1 + 0.1 * random.normal();
+  }
+  return { name: "line", x, y, labels: null };
+}
+
+/** 120 blobs to train on and 60 to test on. */
+export const train: Dataset = blobs(120, new Random(100));
+/** The test blobs. */
+export const test: Dataset = blobs(60, new Random(101), "blobs test");
+
+/** The 2-8-3 tanh classifier of the blobs. */
+export function classifier(seed = 0): Mlp {
+  return Mlp.create([2, 8, 3], { random: new Random(seed), activation: "tanh" });
+}
+
+/** 60 steps of b = 8 on the blobs, evaluated every 20 on the test blobs, with `overrides`. */
+export function classify(
+  overrides: Partial<FitOptions> = {},
+  model: Mlp = classifier(),
+): ReturnType<typeof fit> {
+  return fit(model, train, {
+    loss: "softmaxCrossEntropy",
+    random: new Random(7),
+    batchSize: 8,
+    learningRate: 0.2,
+    steps: 60,
+    evaluateEvery: 20,
+    test,
+    progress: "none",
+    ...overrides,
+  });
+}
