@@ -11,7 +11,7 @@ import type { Mlp } from "./mlp.ts";
 import type { Random } from "./random.ts";
 import type { Sampler } from "./sampler.ts";
 import { type LearningRate, learningRateAt } from "./sgd.ts";
-import { PROGRESS_NAMES, type ProgressOption } from "./progress.ts";
+import { isProgressOption, PROGRESS_CHOICES, type ProgressOption } from "./progress.ts";
 import type { HistoryRow } from "./train.ts";
 import { describeValue, validateDataset, validateOptionNames } from "./validate.ts";
 
@@ -175,16 +175,8 @@ export function planFit(model: Mlp, data: Dataset, options: FitOptions): FitPlan
   if (sampler !== undefined && typeof sampler?.sample !== "function") {
     throw fail("sampler must have a sample(context) method");
   }
-  const progress = options.progress;
-  if (
-    progress !== undefined && !PROGRESS_NAMES.includes(progress as string) &&
-    typeof (progress as { update?: unknown })?.update !== "function"
-  ) {
-    throw fail(
-      `progress must be one of ${
-        PROGRESS_NAMES.map((n) => `"${n}"`).join(", ")
-      } or a reporter with update(), got ${progress}`,
-    );
+  if (options.progress !== undefined && !isProgressOption(options.progress)) {
+    throw fail(`progress must be ${PROGRESS_CHOICES}, got ${options.progress}`);
   }
   if (options.onEvaluate !== undefined && typeof options.onEvaluate !== "function") {
     throw fail(`onEvaluate must be a function of a history row, got ${options.onEvaluate}`);

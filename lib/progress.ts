@@ -38,8 +38,38 @@ export interface ProgressReporter {
  */
 export type ProgressOption = "auto" | "none" | "bar" | "lines" | "notebook" | ProgressReporter;
 
-/** The names a {@link ProgressOption} may take besides a reporter. */
-export const PROGRESS_NAMES: readonly string[] = ["auto", "none", "bar", "lines", "notebook"];
+const PROGRESS_NAMES: readonly string[] = ["auto", "none", "bar", "lines", "notebook"];
+
+/**
+ * What a {@link ProgressOption} may be, in words, for error messages.
+ *
+ * @example
+ * ```ts
+ * import { PROGRESS_CHOICES } from "@lib/progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.match(PROGRESS_CHOICES, /^one of "auto", "none", "bar", "lines", "notebook" or a reporter/);
+ * ```
+ */
+export const PROGRESS_CHOICES: string = `one of ${
+  PROGRESS_NAMES.map((n) => `"${n}"`).join(", ")
+} or a reporter with update()`;
+
+/**
+ * Whether `value` is a {@link ProgressOption}: one of its names, or an object with `update`.
+ *
+ * @example
+ * ```ts
+ * import { isProgressOption } from "@lib/progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isProgressOption("lines"), true);
+ * assert.equal(isProgressOption({ update() {} }), true);
+ * assert.equal(isProgressOption("quiet"), false);
+ * ```
+ */
+export function isProgressOption(value: unknown): value is ProgressOption {
+  return PROGRESS_NAMES.includes(value as string) ||
+    typeof (value as { update?: unknown })?.update === "function";
+}
 
 /** Where a program runs, as {@link progressReporter}'s "auto" sees it. */
 export interface ProgressEnvironment {
@@ -91,12 +121,8 @@ export function progressReporter(
       return env.terminal && !env.ci ? terminalProgress() : null;
     }
   }
-  if (typeof option?.update === "function") return option;
-  throw new RangeError(
-    `cannot show progress: progress must be one of ${
-      PROGRESS_NAMES.map((n) => `"${n}"`).join(", ")
-    } or a reporter with update(), got ${option}`,
-  );
+  if (isProgressOption(option)) return option;
+  throw new RangeError(`cannot show progress: progress must be ${PROGRESS_CHOICES}, got ${option}`);
 }
 
 /**
