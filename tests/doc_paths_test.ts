@@ -19,7 +19,9 @@ Deno.test("every file docs/ARCHITECTURE.md names exists, and it names the files 
   const text = await Deno.readTextFile(join(root, "docs/ARCHITECTURE.md"));
   assert.deepEqual(missingDocPaths(text, { root }), []);
   const named = docPaths(text);
-  for (const file of ["lib/kernels/mod.ts", "lib/mlp.ts", "lib/train.ts", "lib/experiments/mod.ts"]) {
+  for (
+    const file of ["lib/kernels/mod.ts", "lib/mlp.ts", "lib/train.ts", "lib/experiments/mod.ts"]
+  ) {
     assert.ok(named.includes(file), file);
   }
   const r = await check([]);
