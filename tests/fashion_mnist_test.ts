@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { assertDataset, type Dataset, subset } from "@lib/datasets.ts";
-import {
-  FASHION_MNIST_DIR,
-  fashionMnistSource,
-  loadFashionMnist,
-} from "@lib/fashion_mnist.ts";
+import { FASHION_MNIST_DIR, fashionMnistSource, loadFashionMnist } from "@lib/fashion_mnist.ts";
 import { Random } from "@lib/random.ts";
 
 function identity(n: number): Int32Array {
