@@ -30,19 +30,11 @@ import {
   weightedRatio,
   withinTarget,
 } from "@lib/experiments/cost.ts";
-import {
-  describeMachine,
-  flopModel,
-  machineInfo,
-  markdownTable,
-  passConfigFromName,
-  repoRoot,
-  resultsDir,
-  saveChart,
-  textTable,
-  writeCsv,
-  writeFileAtomic,
-} from "@lib/mod.ts";
+import { flopModel, passConfigFromName } from "@lib/mod.ts";
+import { describeMachine, machineInfo } from "@lib/machine.ts";
+import { markdownTable, textTable } from "@lib/table.ts";
+import { repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
+import { saveChart } from "@lib/plot.ts";
 import { signedPercent, significant } from "@lib/format.ts";
 
 /** The bench file this report runs. */

@@ -279,7 +279,7 @@ export interface ConvergenceSpeedInputs {
  * S and its three terms from the quantities they are made of: progress 2η(θ − θ*)ᵀḠ,
  * meanGradientTerm η²‖Ḡ‖², varianceTerm η² Tr V_p / b, and S = progress − the two others.
  * {@link convergenceSpeed} computes its inputs from per-sample gradients; an experiment that has
- * Ḡ and Tr V from elsewhere (lib/sampling_variance.ts) calls it directly.
+ * Ḡ and Tr V from elsewhere (lib/sampling/exact_variance.ts) calls it directly.
  *
  * @example
  * ```ts

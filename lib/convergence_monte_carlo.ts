@@ -30,7 +30,7 @@ import { MinibatchStep } from "./minibatch_step.ts";
 import type { Mlp } from "./mlp.ts";
 import { parameterVector, setParameterVector } from "./parameter_vector.ts";
 import { cumulative, type Random } from "./random.ts";
-import type { Sampler } from "./sampler.ts";
+import type { Sampler } from "./sampling/sampler.ts";
 import { mean, sd, variance } from "./stats.ts";
 
 /** Draws b indices from the cumulative table and writes g = (1/b) Σ w_{I_j} G_{I_j}. */

@@ -9,7 +9,7 @@ import type { Dataset } from "./datasets.ts";
 import type { Loss } from "./losses.ts";
 import type { Mlp } from "./mlp.ts";
 import type { Random } from "./random.ts";
-import type { Sampler } from "./sampler.ts";
+import type { Sampler } from "./sampling/sampler.ts";
 import { type LearningRate, learningRateAt } from "./sgd.ts";
 import { isProgressOption, PROGRESS_CHOICES, type ProgressOption } from "./progress.ts";
 import type { HistoryRow } from "./train.ts";

@@ -1,6 +1,6 @@
 /**
  * One minibatch step, the loop body that `fit` (lib/train.ts), the measured gradient variance
- * (lib/gradient_variance.ts), S from real SGD steps (lib/convergence_monte_carlo.ts) and the
+ * (lib/sampling/monte_carlo_variance.ts), S from real SGD steps (lib/convergence_monte_carlo.ts) and the
  * importance experiment's step timings share:
  *
  *   sampler.sample(context) → check the batch → gather its columns of x and y into reused
@@ -19,7 +19,7 @@ import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type LossAndGradient, type Mlp, MlpPass } from "./mlp.ts";
 import type { Random } from "./random.ts";
-import { type Minibatch, type Sampler, uniformSampler } from "./sampler.ts";
+import { type Minibatch, type Sampler, uniformSampler } from "./sampling/sampler.ts";
 import { type LearningRate, Sgd, type SgdStepResult } from "./sgd.ts";
 
 /** Options of {@link MinibatchStep}. */

@@ -1,6 +1,13 @@
 /**
  * sgdlab: a feed-forward network as a computation graph, a generic backpropagation, and the tools
- * to measure how SGD trains it. Everything is Float64, seeded, and importable from this module.
+ * to measure how SGD trains it. Everything is Float64 and seeded.
+ *
+ * This module is the library a notebook reader needs: the network, autograd, losses and
+ * activations, data, samplers, training and the analyses (convergence speed, gradient variances,
+ * the cost of the passes). The helpers around it are imported by path (`lib/plot.ts` charts and
+ * the Jupyter display bundle, `lib/table.ts` tables, `lib/note.ts` prose, `lib/io.ts` CSV and
+ * files, `lib/machine.ts` machine facts, `lib/assert_close.ts` assertions, `lib/stats.ts`,
+ * `lib/format.ts`), and so are the reproductions (`lib/experiments/mod.ts`).
  *
  * @example Fit a tiny regression with the δ recursion and check it against autograd
  * ```ts
@@ -28,6 +35,7 @@
  *
  * @module
  */
+// The network, autograd, losses and activations
 export * from "./matrix.ts";
 export * from "./random.ts";
 export * from "./activations.ts";
@@ -37,27 +45,17 @@ export * from "./autograd.ts";
 export * from "./ops.ts";
 export * from "./mlp_graph.ts";
 export * from "./gradcheck.ts";
-export * from "./assert_close.ts";
-export * from "./printed_backprop.ts";
-export * from "./table.ts";
-export * from "./plot.ts";
-export * from "./io.ts";
-export * from "./datasets.ts";
 export * as kernels from "./kernels/mod.ts";
-export * from "./sampler.ts";
+// Data
+export * from "./datasets.ts";
+// Samplers, SGD and training
+export * from "./sampling/mod.ts";
 export * from "./sgd.ts";
 export * from "./train.ts";
 export * from "./progress.ts";
+// The analyses
 export * from "./convergence.ts";
 export * from "./convergence_monte_carlo.ts";
 export * from "./flops.ts";
 export * from "./pass_workload.ts";
-export * from "./machine.ts";
-export * from "./scores.ts";
-export * from "./importance_sampler.ts";
-export * from "./tau_estimate.ts";
-export * from "./presampler.ts";
-export * from "./baselines.ts";
-export * from "./gradient_variance.ts";
-export * from "./sampling_variance.ts";
-export * from "./tanh_kernel.ts";
+export * from "./printed_backprop.ts";

@@ -63,12 +63,12 @@ function htmlProse(paragraph: string): string {
  * ```ts
  * import { noteBundle } from "@lib/note.ts";
  * import assert from "node:assert/strict";
- * const note = noteBundle("θ̂* ends step_cost.csv; see `lib/scores.ts`.\n\nA < B.");
- * assert.equal(note["text/plain"], "θ̂* ends step_cost.csv; see `lib/scores.ts`.\n\nA < B.");
- * assert.equal(note["text/markdown"], "θ̂\\* ends step\\_cost.csv; see `lib/scores.ts`.\n\nA &lt; B.");
+ * const note = noteBundle("θ̂* ends step_cost.csv; see `lib/sampling/scores.ts`.\n\nA < B.");
+ * assert.equal(note["text/plain"], "θ̂* ends step_cost.csv; see `lib/sampling/scores.ts`.\n\nA < B.");
+ * assert.equal(note["text/markdown"], "θ̂\\* ends step\\_cost.csv; see `lib/sampling/scores.ts`.\n\nA &lt; B.");
  * assert.equal(
  *   note["text/html"],
- *   "<p>θ̂* ends step_cost.csv; see <code>lib/scores.ts</code>.</p>\n<p>A &lt; B.</p>",
+ *   "<p>θ̂* ends step_cost.csv; see <code>lib/sampling/scores.ts</code>.</p>\n<p>A &lt; B.</p>",
  * );
  * ```
  */

@@ -21,7 +21,8 @@ export type RecursionMatrix = "printed" | "corrected";
  * @throws {RangeError} when the printed recursion's shapes do not fit, naming them
  * @example The printed recursion is wrong, the corrected one is the Mlp's
  * ```ts
- * import { Matrix, Mlp, Random, printedBackprop, relativeDifference } from "@lib/mod.ts";
+ * import { Matrix, Mlp, Random, printedBackprop } from "@lib/mod.ts";
+ * import { relativeDifference } from "@lib/assert_close.ts";
  * import assert from "node:assert/strict";
  * const random = new Random(1);
  * const net = Mlp.create([3, 3, 3, 3], { random });

@@ -17,7 +17,7 @@ import { MinibatchStep } from "./minibatch_step.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";
 import { progressReporter, type ProgressState } from "./progress.ts";
 import type { Random } from "./random.ts";
-import { partialShuffle, uniformSampler } from "./sampler.ts";
+import { partialShuffle, uniformSampler } from "./sampling/sampler.ts";
 import { DivergenceError, type DivergenceFields, type Sgd, type SgdStepResult } from "./sgd.ts";
 
 export type { FitOptions } from "./fit_options.ts";

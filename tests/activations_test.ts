@@ -5,13 +5,13 @@ import {
   ACTIVATION_PROBES,
   activationFromExpression,
   activations,
-  assertClose,
   Mlp,
   Random,
   relu,
   resolveActivation,
   resolveLoss,
 } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 
 const points = [-6, -2.5, -1, -0.3, 0.2, 0.7, 1.5, 3, 8];
 

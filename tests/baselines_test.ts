@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { assertClose, identity, Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
+import { identity, Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import { fit } from "@lib/train.ts";
-import { lossProportionalSampler, onlineBatchSelectionSampler } from "@lib/baselines.ts";
-import { lossScore } from "@lib/scores.ts";
+import { lossProportionalSampler, onlineBatchSelectionSampler } from "@lib/sampling/baselines.ts";
+import { lossScore } from "@lib/sampling/scores.ts";
 
 /** x_L = x with x = 0: sample i has loss ½ y_i². */
 function fixedLosses(y: number[]) {

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  assertClose,
-  linearRegression,
-  Mlp,
-  perSampleGradients,
-  Random,
-  renderSvg,
-  setParameterVector,
-} from "@lib/mod.ts";
+import { linearRegression, Mlp, perSampleGradients, Random, setParameterVector } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
+import { renderSvg } from "@lib/plot.ts";
 import {
   convergence,
   CONVERGENCE_PARTS,

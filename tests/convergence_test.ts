@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { assertClose, Matrix, Mlp, oneHot, Random, squaredError } from "@lib/mod.ts";
+import { Matrix, Mlp, oneHot, Random, squaredError } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import type { Dataset } from "@lib/datasets.ts";
 import {
   type ConvergenceOptions,
@@ -20,7 +21,7 @@ import {
   squaredNormDecomposition,
 } from "@lib/convergence_monte_carlo.ts";
 import { parameterVector, setParameterVector } from "@lib/parameter_vector.ts";
-import { type Sampler, uniformSampler } from "@lib/sampler.ts";
+import { type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
 
 /** Solves the P×P system M v = r by Gaussian elimination with partial pivoting. */
 function solve(m: number[][], r: number[]): number[] {

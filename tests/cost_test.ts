@@ -9,7 +9,8 @@ import {
   weightedRatio,
   withinTarget,
 } from "@lib/experiments/cost.ts";
-import { classifierConfig, courseConfig, flopModel, renderSvg } from "@lib/mod.ts";
+import { classifierConfig, courseConfig, flopModel } from "@lib/mod.ts";
+import { renderSvg } from "@lib/plot.ts";
 
 Deno.test("a cost row has the ratios.csv columns in order and its numbers follow from the times", () => {
   const config = courseConfig(256, { batch: 32, hidden: 4 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Matrix, Mlp, Random } from "@lib/mod.ts";
 import type { Dataset } from "@lib/datasets.ts";
-import type { Sampler } from "@lib/sampler.ts";
+import type { Sampler } from "@lib/sampling/sampler.ts";
 import { fit, type FitOptions } from "@lib/train.ts";
 import { classifier, classify, line, test, train } from "./fit_fixtures.ts";
 

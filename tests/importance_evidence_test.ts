@@ -16,9 +16,9 @@ import { type Dataset, loadMnist, Mlp, Random, uniformSampler } from "@lib/mod.t
 import { fit, type HistoryRow } from "@lib/train.ts";
 import { convergenceSpeed, optimalDistribution, perSampleGradients } from "@lib/convergence.ts";
 import { Sgd } from "@lib/sgd.ts";
-import { importanceDistribution } from "@lib/importance_sampler.ts";
-import { presampler } from "@lib/presampler.ts";
-import { Scorer } from "@lib/scores.ts";
+import { importanceDistribution } from "@lib/sampling/importance_sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
+import { Scorer } from "@lib/sampling/scores.ts";
 
 const b = 8, eta = 0.2, loss = "softmaxCrossEntropy";
 

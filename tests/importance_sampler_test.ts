@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { assertClose, identity, Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
+import { identity, Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import { fit } from "@lib/train.ts";
-import type { SampleContext } from "@lib/sampler.ts";
+import type { SampleContext } from "@lib/sampling/sampler.ts";
 import {
   drawWithWeights,
   importanceDistribution,
   importanceSampler,
-} from "@lib/importance_sampler.ts";
-import { Scorer } from "@lib/scores.ts";
+} from "@lib/sampling/importance_sampler.ts";
+import { Scorer } from "@lib/sampling/scores.ts";
 import { chiSquare, toyClassification } from "./fixtures.ts";
 
 const classification = (n: number, seed: number) => toyClassification(n, { seed });

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { assertClose, Random, softmaxCrossEntropy } from "@lib/mod.ts";
+import { Random, softmaxCrossEntropy } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import {
   convergenceSpeed,
   meanGradient,
@@ -13,10 +14,10 @@ import {
   perSampleGradients,
   traceVariance,
 } from "@lib/convergence.ts";
-import { type SampleContext, type Sampler, uniformSampler } from "@lib/sampler.ts";
-import { importanceSampler } from "@lib/importance_sampler.ts";
-import { presampler } from "@lib/presampler.ts";
-import { lossProportionalSampler, onlineBatchSelectionSampler } from "@lib/baselines.ts";
+import { type SampleContext, type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
+import { importanceSampler } from "@lib/sampling/importance_sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
+import { lossProportionalSampler, onlineBatchSelectionSampler } from "@lib/sampling/baselines.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
 import { gradientRows, toyClassification } from "./fixtures.ts";
 

@@ -1,11 +1,5 @@
-import {
-  assertClose,
-  Matrix,
-  oneHot,
-  Random,
-  softmaxCrossEntropy,
-  squaredError,
-} from "@lib/mod.ts";
+import { Matrix, oneHot, Random, softmaxCrossEntropy, squaredError } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import type { Loss } from "@lib/losses.ts";
 
 /**

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  assertClose,
   gradcheck,
   gradPreActivation,
   Matrix,
@@ -11,6 +10,7 @@ import {
   softmaxCrossEntropy,
   squaredError,
 } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 
 Deno.test("loss gradients with respect to x_L match finite differences", () => {
   const random = new Random(1);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeMachine, machineInfo, parseCpuinfo } from "@lib/mod.ts";
+import { describeMachine, machineInfo, parseCpuinfo } from "@lib/machine.ts";
 
 Deno.test("parseCpuinfo reads the first core's model, clock and vector flags", () => {
   const text = [

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { type Dataset, Random, softmaxCrossEntropy } from "@lib/mod.ts";
 import type { Mlp } from "@lib/mlp.ts";
 import { MinibatchStep } from "@lib/minibatch_step.ts";
-import { type Minibatch, type Sampler, uniformSampler } from "@lib/sampler.ts";
-import { importanceSampler } from "@lib/importance_sampler.ts";
-import { presampler } from "@lib/presampler.ts";
+import { type Minibatch, type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
+import { importanceSampler } from "@lib/sampling/importance_sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
 import { Sgd } from "@lib/sgd.ts";
 import { toyClassification } from "./fixtures.ts";
 

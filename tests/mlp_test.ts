@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  assertClose,
   backward,
   gradcheck,
   Matrix,
@@ -10,10 +9,10 @@ import {
   NonFiniteGradientError,
   oneHot,
   Random,
-  relativeDifference,
   riskGraph,
   tanh,
 } from "@lib/mod.ts";
+import { assertClose, relativeDifference } from "@lib/assert_close.ts";
 import { brokenTanh, rootError } from "./faults.ts";
 
 const activationNames = ["tanh", "sigmoid", "softplus"] as const;

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
-import {
-  assertClose,
-  identity,
-  Matrix,
-  Mlp,
-  Random,
-  softmaxCrossEntropy,
-  squaredError,
-} from "@lib/mod.ts";
+import { identity, Matrix, Mlp, Random, softmaxCrossEntropy, squaredError } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import { fit } from "@lib/train.ts";
-import type { StepFeedback } from "@lib/sampler.ts";
-import { presampler } from "@lib/presampler.ts";
-import type { Score } from "@lib/scores.ts";
+import type { StepFeedback } from "@lib/sampling/sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
+import type { Score } from "@lib/sampling/scores.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
 import { chiSquare, toyClassification } from "./fixtures.ts";
 

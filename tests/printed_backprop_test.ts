@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { gradcheck, Mlp, printedBackprop, Random, relativeDifference } from "@lib/mod.ts";
+import { gradcheck, Mlp, printedBackprop, Random } from "@lib/mod.ts";
+import { relativeDifference } from "@lib/assert_close.ts";
 
 Deno.test("the corrected recursion (θ̄_lᵀ) equals the Mlp's backward on any architecture", () => {
   for (const sizes of [[3, 5, 2], [2, 4, 4, 4, 4, 1], [4, 4, 4]]) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
-import { checkBatch, type SampleContext, uniformSampler } from "@lib/sampler.ts";
+import { checkBatch, type SampleContext, uniformSampler } from "@lib/sampling/sampler.ts";
 import { chiSquare } from "./fixtures.ts";
 
 function context(n: number, batchSize: number, seed = 1): SampleContext {

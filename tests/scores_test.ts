@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   type Activation,
-  assertClose,
   type Loss,
   Matrix,
   Mlp,
@@ -10,9 +9,10 @@ import {
   resolveActivation,
   resolveLoss,
 } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import { fit } from "@lib/train.ts";
-import type { Sampler, StepFeedback } from "@lib/sampler.ts";
-import { presampler } from "@lib/presampler.ts";
+import type { Sampler, StepFeedback } from "@lib/sampling/sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
 import {
   gradientNormScore,
   lossScore,
@@ -21,7 +21,7 @@ import {
   uniformScore,
   upperBoundFromPass,
   upperBoundScore,
-} from "@lib/scores.ts";
+} from "@lib/sampling/scores.ts";
 
 /**
  * ∂ℓ_i/∂z_L by central differences, perturbing z_L itself: ℓ(σ_L(z), y) for one column.

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { assertClose } from "@lib/mod.ts";
-import { sqrtVarianceRatio, TauEstimate, tauThreshold, varianceRatio } from "@lib/tau_estimate.ts";
+import { assertClose } from "@lib/assert_close.ts";
+import {
+  sqrtVarianceRatio,
+  TauEstimate,
+  tauThreshold,
+  varianceRatio,
+} from "@lib/sampling/tau_estimate.ts";
 
 Deno.test("the variance ratio B Σ g_i² equals 1/(1 − ‖g − u‖²/‖g‖²), E[s²]/E[s]² and 1 + CV², and is ≥ 1", () => {
   fc.assert(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Loss, Matrix, Mlp, oneHot, Random, squaredError } from "@lib/mod.ts";
-import type { Minibatch, SampleContext, Sampler, StepFeedback } from "@lib/sampler.ts";
+import type { Minibatch, SampleContext, Sampler, StepFeedback } from "@lib/sampling/sampler.ts";
 import { DivergenceError } from "@lib/sgd.ts";
 import { NonFiniteGradientError } from "@lib/gradient_fault.ts";
 import { rootError } from "./faults.ts";

@@ -14,12 +14,12 @@
  * - `switch-sqrt`: the same with the reference code's τ, the square root of that ratio.
  *
  * One unit is one training run (data set × seed × sampler). At checkpoints each unit also
- * computes Tr V of every sampling scheme at its own θ (lib/sampling_variance.ts: exact for
+ * computes Tr V of every sampling scheme at its own θ (lib/sampling/exact_variance.ts: exact for
  * uniform and full-data importance sampling, conditional-exact over R presamples for presampling)
  * and the correlation of the scores with the exact per-sample gradient norm (K&F's Figure 2).
  * The uniform unit of each seed also approximates θ* (its run continued with a decaying η), gives
  * S and its terms for every scheme at its checkpoints, and checks the variances against real
- * minibatch draws (lib/gradient_variance.ts). `combine` builds the curves (mean and spread over
+ * minibatch draws (lib/sampling/monte_carlo_variance.ts). `combine` builds the curves (mean and spread over
  * seeds), the iterations, forward-equivalents and seconds to reach a target training loss, the
  * charts and the notes.
  *

@@ -154,7 +154,7 @@ function performanceNotes(t: ImportanceTables, P: ImportanceProfile): Notes {
       } ms upper bound, ${fmt(kindMs("loss"), 3)} ms loss, ${
         fmt(kindMs("gradient-norm"), 3)
       } ms exact gradient norm). The scoring pass is a forward pass through the same kernels with ` +
-      `reused workspaces (lib/scores.ts Scorer), but gathering B columns of the 784 × N input, ` +
+      `reused workspaces (lib/sampling/scores.ts Scorer), but gathering B columns of the 784 × N input, ` +
       `the draws and the small per-step arrays are not free, and the backward pass here costs less ` +
       `than two forwards (the first layer's input gradient is skipped), so a uniform step is ` +
       `cheaper than its 3b forward-equivalents suggest. To win in wall time importance sampling ` +
@@ -196,7 +196,7 @@ function varianceNotes(t: ImportanceTables, P: ImportanceProfile): Notes {
       `scheme, at each checkpoint of each run (its own θ), on the analysis set (${P.analysisSize} ` +
       `training samples${
         P.analysisSize === P.trainSize ? ", all of them" : ", the first of the shuffled set"
-      }), from lib/sampling_variance.ts: exact for uniform and for importance sampling over all N ` +
+      }), from lib/sampling/exact_variance.ts: exact for uniform and for importance sampling over all N ` +
       `(\`full-*\`, K&F §3.1), and for presampling (\`presampled-*\`, §3.3) the exact conditional ` +
       `variance given a presample averaged over ${P.presamples} presamples (standard_error) plus ` +
       `V₁/B. ratio_to_uniform = Tr V(scheme) / Tr V(uniform) and reduction is its inverse. ` +
@@ -228,7 +228,7 @@ function varianceNotes(t: ImportanceTables, P: ImportanceProfile): Notes {
     variance_check: check.length === 0
       ? "No Monte Carlo check in this profile."
       : `At the last checkpoint of each uniform run, ${P.varianceCheckDraws} real minibatch draws ` +
-        `(lib/gradient_variance.ts: the mean of ‖g − Ḡ‖²) against the values of the variance ` +
+        `(lib/sampling/monte_carlo_variance.ts: the mean of ‖g − Ḡ‖²) against the values of the variance ` +
         `table; z = difference / combined standard error. Largest |z|: ${
           fmt(Math.max(...check.map((r) => Math.abs(r.z))), 2)
         } over ${check.length} checks.`,

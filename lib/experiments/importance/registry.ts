@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { presampler } from "../../presampler.ts";
-import { type Sampler, uniformSampler } from "../../sampler.ts";
-import { SCHEME_SCORES, type SchemeScore } from "../../sampling_variance.ts";
-import type { TauVariant } from "../../tau_estimate.ts";
+import { presampler } from "../../sampling/presampler.ts";
+import { type Sampler, uniformSampler } from "../../sampling/sampler.ts";
+import { SCHEME_SCORES, type SchemeScore } from "../../sampling/exact_variance.ts";
+import type { TauVariant } from "../../sampling/tau_estimate.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Scores, τ and schemes
@@ -23,7 +23,7 @@ export interface ScoreSpelling {
 }
 
 /**
- * The scores, keyed by lib's id (lib/sampling_variance.ts's {@link SchemeScore}).
+ * The scores, keyed by lib's id (lib/sampling/exact_variance.ts's {@link SchemeScore}).
  *
  * @example
  * ```ts
@@ -53,7 +53,7 @@ export interface TauSpelling {
 }
 
 /**
- * The two τ variants of K&F's switch (lib/tau_estimate.ts), keyed by lib's id.
+ * The two τ variants of K&F's switch (lib/sampling/tau_estimate.ts), keyed by lib's id.
  *
  * @example
  * ```ts

@@ -8,14 +8,14 @@
  */
 import type { FashionMnistSource } from "../../fashion_mnist.ts";
 import type { Mlp } from "../../mlp.ts";
-import type { PresamplerState } from "../../presampler.ts";
+import type { PresamplerState } from "../../sampling/presampler.ts";
 import { Random } from "../../random.ts";
-import type { Sampler } from "../../sampler.ts";
+import type { Sampler } from "../../sampling/sampler.ts";
 import {
-  type SamplingVariance,
-  samplingVariance,
+  type ExactVariance,
+  exactVariance,
   type SchemeScore,
-} from "../../sampling_variance.ts";
+} from "../../sampling/exact_variance.ts";
 import { pearson, spearman } from "../../stats.ts";
 import { fit, type HistoryRow as FitRow } from "../../train.ts";
 import type { UnitOutput } from "../reproduction.ts";
@@ -58,8 +58,8 @@ export interface Checkpoint {
 export interface AnalysedCheckpoint {
   /** The checkpoint. */
   c: Checkpoint;
-  /** What lib/sampling_variance.ts computed there. */
-  v: SamplingVariance;
+  /** What lib/sampling/exact_variance.ts computed there. */
+  v: ExactVariance;
 }
 
 /** Options of {@link importanceRun}. */
@@ -154,7 +154,7 @@ function varianceRow(
 }
 
 /** The per-sample values of a score over the analysis set. */
-function scoreValues(v: SamplingVariance, score: Exclude<SchemeScore, "uniform">): Float64Array {
+function scoreValues(v: ExactVariance, score: Exclude<SchemeScore, "uniform">): Float64Array {
   return score === "loss" ? v.losses : score === "upperBound" ? v.upperBounds : v.gradientNorms;
 }
 
@@ -199,7 +199,7 @@ function analyse(
   const variance: VarianceRow[] = [], correlation: CorrelationRow[] = [];
   const points: ScorePointRow[] = [], analysed: AnalysedCheckpoint[] = [];
   for (const c of training.checkpoints) {
-    const v = samplingVariance(c.model, setup.analysis, {
+    const v = exactVariance(c.model, setup.analysis, {
       loss: LOSS,
       batchSize: b,
       presampleSize: Math.round(P.presample * b),

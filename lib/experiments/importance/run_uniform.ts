@@ -6,7 +6,7 @@
  * @module
  */
 import { convergenceSpeedTerms, parameterVector } from "../../convergence.ts";
-import { minibatchGradientVariance } from "../../gradient_variance.ts";
+import { monteCarloVariance } from "../../sampling/monte_carlo_variance.ts";
 import type { Mlp } from "../../mlp.ts";
 import { Random } from "../../random.ts";
 import { fit } from "../../train.ts";
@@ -118,7 +118,7 @@ function varianceCheck(run: UniformRun, o: UniformOptions): VarianceCheckRow[] {
   if (P.varianceCheckDraws < 2) return rows;
   for (const id of CHECKED_SAMPLERS) {
     const { scheme } = SAMPLERS[id];
-    const mc = minibatchGradientVariance(last.c.model, run.setup.analysis, {
+    const mc = monteCarloVariance(last.c.model, run.setup.analysis, {
       loss: LOSS,
       batchSize: P.batchSize,
       draws: P.varianceCheckDraws,

@@ -1,18 +1,18 @@
 /**
- * lib/sampling_variance.ts: Tr V[g] of every scheme from per-sample gradient norms, against the
+ * lib/sampling/exact_variance.ts: Tr V[g] of every scheme from per-sample gradient norms, against the
  * closed form over explicit per-sample gradients (one-stage schemes) and against an exact
  * enumeration of the presampler's two-stage draws (law of total variance).
  */
 import assert from "node:assert/strict";
 import {
-  assertClose,
+  exactVariance,
   importanceDistribution,
   presampler,
   Random,
-  samplingVariance,
   SCHEME_SCORES,
   softmaxCrossEntropy,
 } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import { meanGradient, perSampleGradients, traceVariance } from "@lib/convergence.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
 import { gradientRows, toyClassification } from "./fixtures.ts";
@@ -40,7 +40,7 @@ class ListRandom extends Random {
 Deno.test("uniform and full-data importance variances equal the closed form Tr V_p / b over the per-sample gradients", () => {
   const { data, model, G, rows } = tiny(7);
   const b = 3;
-  const v = samplingVariance(model, data, {
+  const v = exactVariance(model, data, {
     loss: "softmaxCrossEntropy",
     batchSize: b,
     presampleSize: 4,
@@ -72,7 +72,7 @@ Deno.test("averaged over every presample, the presampled variance equals the exa
   // all n^B presamples, each once: the average over them is the exact expectation over U
   const all: number[] = [];
   for (let u0 = 0; u0 < n; u0++) for (let u1 = 0; u1 < n; u1++) all.push(u0, u1);
-  const v = samplingVariance(model, data, {
+  const v = exactVariance(model, data, {
     loss: "softmaxCrossEntropy",
     batchSize: b,
     presampleSize: B,
@@ -114,7 +114,7 @@ Deno.test("averaged over every presample, the presampled variance equals the exa
 Deno.test("τ of the presamples is the mean of the variance ratios B Σ g_j² of their upper-bound scores", () => {
   const { data, model } = tiny(3);
   const all = [0, 1, 2, 2];
-  const v = samplingVariance(model, data, {
+  const v = exactVariance(model, data, {
     loss: "softmaxCrossEntropy",
     batchSize: 1,
     presampleSize: 2,
@@ -133,7 +133,7 @@ Deno.test("τ of the presamples is the mean of the variance ratios B Σ g_j² of
   assert.equal(r[1], 1); // equal scores: no reduction
 });
 
-Deno.test("samplingVariance names the bad option", () => {
+Deno.test("exactVariance names the bad option", () => {
   const { data, model } = tiny(3);
   const base = {
     loss: "softmaxCrossEntropy",
@@ -142,7 +142,7 @@ Deno.test("samplingVariance names the bad option", () => {
     presamples: 2,
     random: new Random(1),
   };
-  assert.throws(() => samplingVariance(model, data, { ...base, presamples: 1 }), /presamples/);
-  assert.throws(() => samplingVariance(model, data, { ...base, batchSize: 0 }), /batchSize/);
-  assert.throws(() => samplingVariance(model, data, { ...base, epsilon: 2 }), /epsilon/);
+  assert.throws(() => exactVariance(model, data, { ...base, presamples: 1 }), /presamples/);
+  assert.throws(() => exactVariance(model, data, { ...base, batchSize: 0 }), /batchSize/);
+  assert.throws(() => exactVariance(model, data, { ...base, epsilon: 2 }), /epsilon/);
 });

@@ -1,7 +1,7 @@
 /**
  * Tr V[g] of the weighted minibatch gradient under every sampling scheme of the importance
  * experiments, at one θ, computed from the per-sample gradient norms rather than by drawing
- * minibatches (lib/gradient_variance.ts draws them; this is its low-noise, low-cost companion).
+ * minibatches (lib/sampling/monte_carlo_variance.ts draws them; this is its low-noise, low-cost companion).
  *
  * Notation: N samples, G_i = ∇ℓ_i(θ), Ḡ = (1/N) Σ_i G_i, g the weighted mean of b draws.
  *
@@ -20,18 +20,18 @@
  *   over U is estimated, from R presamples. With s = 1 (uniform inside U) its expectation is
  *   V₁ (1/b + 1/B − 1/(bB)), slightly more than V₁/b: two stages of draws with replacement.
  *
- * τ, the presampler's estimate of the variance reduction (lib/tau_estimate.ts), is computed from
+ * τ, the presampler's estimate of the variance reduction (lib/sampling/tau_estimate.ts), is computed from
  * the upper-bound scores of the same presamples, so that the two can be compared.
  *
  * @module
  */
-import type { MonteCarloEstimate } from "./convergence.ts";
-import type { Dataset } from "./datasets.ts";
+import type { MonteCarloEstimate } from "../convergence.ts";
+import type { Dataset } from "../datasets.ts";
 import { importanceDistribution } from "./importance_sampler.ts";
-import { type Loss, resolveLoss } from "./losses.ts";
-import { Matrix } from "./matrix.ts";
-import { type Mlp, MlpPass } from "./mlp.ts";
-import type { Random } from "./random.ts";
+import { type Loss, resolveLoss } from "../losses.ts";
+import { Matrix } from "../matrix.ts";
+import { type Mlp, MlpPass } from "../mlp.ts";
+import type { Random } from "../random.ts";
 import { upperBoundFromPass } from "./scores.ts";
 import { varianceRatio } from "./tau_estimate.ts";
 
@@ -41,8 +41,8 @@ export const SCHEME_SCORES = ["uniform", "loss", "upperBound", "gradientNorm"] a
 /** One of {@link SCHEME_SCORES}. */
 export type SchemeScore = (typeof SCHEME_SCORES)[number];
 
-/** Options of {@link samplingVariance}. */
-export interface SamplingVarianceOptions {
+/** Options of {@link exactVariance}. */
+export interface ExactVarianceOptions {
   /** The per-sample loss. */
   loss: string | Loss;
   /** b >= 1, draws per minibatch. */
@@ -59,8 +59,8 @@ export interface SamplingVarianceOptions {
   chunk?: number;
 }
 
-/** What {@link samplingVariance} computed at θ. */
-export interface SamplingVariance {
+/** What {@link exactVariance} computed at θ. */
+export interface ExactVariance {
   /** N. */
   samples: number;
   /** Ḡ, flattened θ_1, θ_2, … row-major (the order of `parameterVector`). */
@@ -130,14 +130,14 @@ function weightedSecondMoment(
  * @throws {RangeError} naming the option for bad options
  * @example The exact gradient norm gives the least variance; uniform inside a presample a little more than uniform
  * ```ts
- * import { samplingVariance } from "@lib/sampling_variance.ts";
+ * import { exactVariance } from "@lib/sampling/exact_variance.ts";
  * import { Mlp, Random, oneHot } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const random = new Random(1);
  * const labels = Int32Array.from({ length: 40 }, (_, i) => i % 3);
  * const data = { name: "toy", x: random.normalMatrix(5, 40), y: oneHot(labels, 3), labels };
  * const model = Mlp.create([5, 8, 3], { random, activation: "relu" });
- * const v = samplingVariance(model, data, {
+ * const v = exactVariance(model, data, {
  *   loss: "softmaxCrossEntropy", batchSize: 4, presampleSize: 12, presamples: 200, random,
  * });
  * assert.ok(Math.abs(v.uniform - v.singleDrawVariance / 4) < 1e-15);
@@ -147,11 +147,11 @@ function weightedSecondMoment(
  * assert.ok(Math.abs(mean - twoStage) < 4 * standardError);
  * ```
  */
-export function samplingVariance(
+export function exactVariance(
   model: Mlp,
   data: Dataset,
-  options: SamplingVarianceOptions,
-): SamplingVariance {
+  options: ExactVarianceOptions,
+): ExactVariance {
   const { batchSize: b, presampleSize: B, presamples: R } = options;
   checkCount(b, "batchSize", 1);
   checkCount(B, "presampleSize", 1);

@@ -13,17 +13,17 @@
  *
  * @module
  */
-import type { MonteCarloEstimate } from "./convergence.ts";
-import type { Dataset } from "./datasets.ts";
-import { type Loss, resolveLoss } from "./losses.ts";
-import type { Matrix } from "./matrix.ts";
-import { MinibatchStep } from "./minibatch_step.ts";
-import type { Mlp } from "./mlp.ts";
-import type { Random } from "./random.ts";
+import type { MonteCarloEstimate } from "../convergence.ts";
+import type { Dataset } from "../datasets.ts";
+import { type Loss, resolveLoss } from "../losses.ts";
+import type { Matrix } from "../matrix.ts";
+import { MinibatchStep } from "../minibatch_step.ts";
+import type { Mlp } from "../mlp.ts";
+import type { Random } from "../random.ts";
 import type { Sampler } from "./sampler.ts";
 
-/** Options of {@link minibatchGradientVariance}. */
-export interface GradientVarianceOptions {
+/** Options of {@link monteCarloVariance}. */
+export interface MonteCarloVarianceOptions {
   /** The per-sample loss. */
   loss: string | Loss;
   /** b >= 1. */
@@ -43,8 +43,8 @@ export interface GradientVarianceOptions {
   chunk?: number;
 }
 
-/** What {@link minibatchGradientVariance} measured. */
-export interface GradientVariance {
+/** What {@link monteCarloVariance} measured. */
+export interface MonteCarloVariance {
   /** The mean of ‖g − ∇F‖² over the draws: Tr V[g] for an unbiased sampler, with its error. */
   traceVariance: MonteCarloEstimate;
   /** ‖∇F‖², the full gradient's squared norm (E‖g‖² = ‖∇F‖² + Tr V[g]). */
@@ -74,8 +74,8 @@ function squaredDistance(a: readonly Matrix[], b: readonly Float64Array[]): numb
  * @throws {RangeError} naming the option for bad options
  * @example Uniform and importance sampling against the closed form Tr V_p / b
  * ```ts
- * import { minibatchGradientVariance } from "@lib/gradient_variance.ts";
- * import { importanceSampler } from "@lib/importance_sampler.ts";
+ * import { monteCarloVariance } from "@lib/sampling/monte_carlo_variance.ts";
+ * import { importanceSampler } from "@lib/sampling/importance_sampler.ts";
  * import { perSampleGradients, traceVariance } from "@lib/convergence.ts";
  * import { Mlp, Random, squaredError } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
@@ -86,17 +86,17 @@ function squaredDistance(a: readonly Matrix[], b: readonly Float64Array[]): numb
  * const sampler = importanceSampler({ score: "gradientNorm" });
  * const context = { model, data, loss: squaredError, batchSize: 2, random, step: 0 };
  * const p = sampler.distribution!(context);
- * const m = minibatchGradientVariance(model, data, { loss: "squaredError", batchSize: 2, draws: 4000, random, sampler });
+ * const m = monteCarloVariance(model, data, { loss: "squaredError", batchSize: 2, draws: 4000, random, sampler });
  * const exact = traceVariance(G, { p }) / 2;
  * assert.ok(Math.abs(m.traceVariance.mean - exact) < 4 * m.traceVariance.standardError);
  * assert.equal(m.forwardEquivalents, 3 * 6 / 4000); // scored all N = 6 once, at 3 per sample
  * ```
  */
-export function minibatchGradientVariance(
+export function monteCarloVariance(
   model: Mlp,
   data: Dataset,
-  options: GradientVarianceOptions,
-): GradientVariance {
+  options: MonteCarloVarianceOptions,
+): MonteCarloVariance {
   const action = "cannot measure the minibatch gradient variance";
   const { batchSize: b, draws } = options;
   if (!Number.isInteger(b) || b < 1) {

@@ -11,9 +11,9 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
-import type { Loss } from "./losses.ts";
-import type { Mlp } from "./mlp.ts";
+import type { Dataset } from "../datasets.ts";
+import type { Loss } from "../losses.ts";
+import type { Mlp } from "../mlp.ts";
 import { drawWithWeights } from "./importance_sampler.ts";
 import { type Presampler, presampler, type PresamplerOptions } from "./presampler.ts";
 import { checkBatch, type SampleContext, type Sampler } from "./sampler.ts";
@@ -28,7 +28,7 @@ import { lossScore, Scorer } from "./scores.ts";
  *
  * @example
  * ```ts
- * import { lossProportionalSampler } from "@lib/baselines.ts";
+ * import { lossProportionalSampler } from "@lib/sampling/baselines.ts";
  * import assert from "node:assert/strict";
  * const sampler = lossProportionalSampler({ presample: 5 });
  * assert.equal(sampler.name, "presampled loss");
@@ -89,7 +89,7 @@ export interface OnlineBatchSelectionSampler extends Sampler {
  * @throws {RangeError} for bad options
  * @example The sample of highest loss is drawn most, with weight 1 (biased, as the source)
  * ```ts
- * import { onlineBatchSelectionSampler } from "@lib/baselines.ts";
+ * import { onlineBatchSelectionSampler } from "@lib/sampling/baselines.ts";
  * import { Matrix, Mlp, Random, identity, squaredError } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = new Mlp([Matrix.from([[1, 0]])], [identity]);

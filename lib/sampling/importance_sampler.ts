@@ -11,7 +11,7 @@
  * N · cost forward-equivalents per refresh (N for the loss or the upper bound, 3N for the exact
  * gradient norm), against 3b for the step itself, so this sampler is the reference point of the
  * experiments rather than a practical method; `refreshEvery` trades that cost for stale scores.
- * The practical method is the presampler (lib/presampler.ts).
+ * The practical method is the presampler (lib/sampling/presampler.ts).
  *
  * Two safeguards, shared with the presampler through {@link importanceDistribution}:
  * defensive mixing p = (1 − ε) s/Σs + ε/n bounds every weight by 1/ε (ε = 0, the paper's method,
@@ -19,10 +19,10 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
-import type { Loss } from "./losses.ts";
-import type { Mlp } from "./mlp.ts";
-import { cumulative, type Random } from "./random.ts";
+import type { Dataset } from "../datasets.ts";
+import type { Loss } from "../losses.ts";
+import type { Mlp } from "../mlp.ts";
+import { cumulative, type Random } from "../random.ts";
 import { checkBatch, type SampleContext, type Sampler } from "./sampler.ts";
 import { resolveScore, type Score, Scorer } from "./scores.ts";
 
@@ -51,7 +51,7 @@ export interface ImportanceDistributionOptions {
  * [0, 1]
  * @example
  * ```ts
- * import { importanceDistribution } from "@lib/importance_sampler.ts";
+ * import { importanceDistribution } from "@lib/sampling/importance_sampler.ts";
  * import assert from "node:assert/strict";
  * assert.deepEqual(Array.from(importanceDistribution([1, 3])), [0.25, 0.75]);
  * assert.deepEqual(Array.from(importanceDistribution([1, 3], { epsilon: 0.5 })), [0.375, 0.625]);
@@ -106,7 +106,7 @@ export interface DrawOptions {
  * @throws {RangeError} when p has a negative or non-finite entry or is all zero
  * @example Weights make the weighted mean unbiased
  * ```ts
- * import { drawWithWeights } from "@lib/importance_sampler.ts";
+ * import { drawWithWeights } from "@lib/sampling/importance_sampler.ts";
  * import { Random } from "@lib/random.ts";
  * import assert from "node:assert/strict";
  * const { positions, weights } = drawWithWeights([0.5, 0.25, 0.25], { batchSize: 4, random: new Random(1) });
@@ -134,7 +134,7 @@ export function drawWithWeights(
  * @throws {RangeError} naming `epsilon` and the action otherwise
  * @example
  * ```ts
- * import { checkEpsilon } from "@lib/importance_sampler.ts";
+ * import { checkEpsilon } from "@lib/sampling/importance_sampler.ts";
  * import assert from "node:assert/strict";
  * assert.equal(checkEpsilon(undefined, "make my sampler"), 0);
  * assert.throws(() => checkEpsilon(2, "make my sampler"), /cannot make my sampler: epsilon must be in \[0, 1\], got 2/);
@@ -198,7 +198,7 @@ export interface ImportanceSampler extends Sampler {
  * @throws {RangeError} for bad options (when created) or a bad batch size (when sampling)
  * @example The upper bound draws the badly fitted sample most, with weights 1/(N p_i)
  * ```ts
- * import { importanceSampler } from "@lib/importance_sampler.ts";
+ * import { importanceSampler } from "@lib/sampling/importance_sampler.ts";
  * import { Matrix, Mlp, Random, identity, squaredError } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = new Mlp([Matrix.from([[1, 0]])], [identity]); // x_L = x

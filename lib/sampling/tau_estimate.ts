@@ -1,6 +1,6 @@
 /**
  * τ, the variance reduction that importance sampling would bring, estimated from scores
- * (Katharopoulos & Fleuret 2018, §3.3). The presampler (lib/presampler.ts) switches importance
+ * (Katharopoulos & Fleuret 2018, §3.3). The presampler (lib/sampling/presampler.ts) switches importance
  * sampling on when τ exceeds a threshold.
  *
  * For B scored samples with scores s_i, g = s/Σs the importance distribution and u = 1/B the
@@ -58,7 +58,7 @@ function scaledSums(scores: ArrayLike<number>, action: string): [number, number,
  * @throws {RangeError} for no scores, or a score that is negative or not finite
  * @example
  * ```ts
- * import { varianceRatio } from "@lib/tau_estimate.ts";
+ * import { varianceRatio } from "@lib/sampling/tau_estimate.ts";
  * import assert from "node:assert/strict";
  * assert.equal(varianceRatio([2, 2, 2]), 1);
  * assert.equal(varianceRatio([1, 0, 0, 0]), 4); // B Σ g² with g = (1, 0, 0, 0)
@@ -77,7 +77,7 @@ export function varianceRatio(scores: ArrayLike<number>): number {
  *
  * @example
  * ```ts
- * import { sqrtVarianceRatio } from "@lib/tau_estimate.ts";
+ * import { sqrtVarianceRatio } from "@lib/sampling/tau_estimate.ts";
  * import assert from "node:assert/strict";
  * assert.equal(sqrtVarianceRatio([1, 0, 0, 0]), 2);
  * ```
@@ -94,7 +94,7 @@ export function sqrtVarianceRatio(scores: ArrayLike<number>): number {
  * @throws {RangeError} when a size is not an integer >= 1
  * @example
  * ```ts
- * import { tauThreshold } from "@lib/tau_estimate.ts";
+ * import { tauThreshold } from "@lib/sampling/tau_estimate.ts";
  * import assert from "node:assert/strict";
  * assert.equal(tauThreshold(384, 128), 2);
  * ```
@@ -123,7 +123,7 @@ export interface TauEstimateOptions {
  * @throws {RangeError} for an unknown variant or a momentum outside [0, 1)
  * @example τ_new = 2 every time: 0.2, then 0.38
  * ```ts
- * import { TauEstimate } from "@lib/tau_estimate.ts";
+ * import { TauEstimate } from "@lib/sampling/tau_estimate.ts";
  * import assert from "node:assert/strict";
  * const tau = new TauEstimate({ variant: "sqrtVarianceRatio", momentum: 0.9 });
  * assert.equal(tau.tau, 0);

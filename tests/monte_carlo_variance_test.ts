@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { assertClose, Random, softmaxCrossEntropy } from "@lib/mod.ts";
+import { Random, softmaxCrossEntropy } from "@lib/mod.ts";
+import { assertClose } from "@lib/assert_close.ts";
 import { meanGradient, perSampleGradients, traceVariance } from "@lib/convergence.ts";
-import { uniformSampler } from "@lib/sampler.ts";
-import { importanceSampler } from "@lib/importance_sampler.ts";
-import { presampler } from "@lib/presampler.ts";
-import { onlineBatchSelectionSampler } from "@lib/baselines.ts";
-import { minibatchGradientVariance } from "@lib/gradient_variance.ts";
+import { uniformSampler } from "@lib/sampling/sampler.ts";
+import { importanceSampler } from "@lib/sampling/importance_sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
+import { onlineBatchSelectionSampler } from "@lib/sampling/baselines.ts";
+import { monteCarloVariance } from "@lib/sampling/monte_carlo_variance.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
 import { toyClassification } from "./fixtures.ts";
 
@@ -30,7 +31,7 @@ Deno.test("the measured Tr V[g] agrees with Tr V_p / b within 4 standard errors,
   ) {
     const p = sampler.distribution!(context);
     const exact = traceVariance(G, { p }) / 3;
-    const m = minibatchGradientVariance(model, data, {
+    const m = monteCarloVariance(model, data, {
       loss: "softmaxCrossEntropy",
       batchSize: 3,
       draws: 5000,
@@ -72,7 +73,7 @@ Deno.test("the measured Tr V[g] of the two-stage presampler agrees with its exac
     );
     exact += probability * g.reduce((s, v, k) => s + (v - full[k]) ** 2, 0);
   }
-  const m = minibatchGradientVariance(model, data, {
+  const m = monteCarloVariance(model, data, {
     loss: "softmaxCrossEntropy",
     batchSize: 2,
     draws: 8000,
@@ -88,7 +89,7 @@ Deno.test("the measured Tr V[g] of the two-stage presampler agrees with its exac
 
 Deno.test("a biased sampler shows as a mean error far above its sampling noise", () => {
   const { data, model } = tiny(8);
-  const m = minibatchGradientVariance(model, data, {
+  const m = monteCarloVariance(model, data, {
     loss: "softmaxCrossEntropy",
     batchSize: 3,
     draws: 4000,
@@ -102,15 +103,15 @@ Deno.test("bad options are rejected with errors naming them", () => {
   const { data, model } = tiny(4);
   const base = { loss: "softmaxCrossEntropy", batchSize: 2, draws: 10, random: new Random(1) };
   assert.throws(
-    () => minibatchGradientVariance(model, data, { ...base, draws: 1 }),
+    () => monteCarloVariance(model, data, { ...base, draws: 1 }),
     /draws must be an integer >= 2, got 1/,
   );
   assert.throws(
-    () => minibatchGradientVariance(model, data, { ...base, batchSize: 0 }),
+    () => monteCarloVariance(model, data, { ...base, batchSize: 0 }),
     /batchSize must be an integer >= 1, got 0/,
   );
   assert.throws(
-    () => minibatchGradientVariance(model, data, { ...base, chunk: 0 }),
+    () => monteCarloVariance(model, data, { ...base, chunk: 0 }),
     /chunk must be an integer >= 1, got 0/,
   );
 });

@@ -32,11 +32,11 @@
  *
  * @module
  */
-import { columnSquaredNorms } from "./kernels/mod.ts";
-import { gradPreActivation, type Loss, resolveLoss } from "./losses.ts";
-import { Matrix } from "./matrix.ts";
-import { type Mlp, MlpPass } from "./mlp.ts";
-import type { Dataset } from "./datasets.ts";
+import { columnSquaredNorms } from "../kernels/mod.ts";
+import { gradPreActivation, type Loss, resolveLoss } from "../losses.ts";
+import { Matrix } from "../matrix.ts";
+import { type Mlp, MlpPass } from "../mlp.ts";
+import type { Dataset } from "../datasets.ts";
 import type { StepFeedback } from "./sampler.ts";
 
 /** Options of {@link Score.compute}. */
@@ -86,7 +86,7 @@ function outFor(n: number, out?: Float64Array): Float64Array {
  *
  * @example
  * ```ts
- * import { uniformScore } from "@lib/scores.ts";
+ * import { uniformScore } from "@lib/sampling/scores.ts";
  * import { Matrix, Mlp, Random } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = Mlp.create([2, 1], { random: new Random(0) });
@@ -112,7 +112,7 @@ export const uniformScore: Score = {
  *
  * @example
  * ```ts
- * import { lossScore } from "@lib/scores.ts";
+ * import { lossScore } from "@lib/sampling/scores.ts";
  * import { Matrix, Mlp, identity } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = new Mlp([Matrix.from([[2, 0]])], [identity]); // x_L = 2x
@@ -142,7 +142,7 @@ export const lossScore: Score = {
  * @throws {RangeError} when the target does not fit the output
  * @example Softmax cross-entropy: the distance from the predicted distribution to the one-hot y
  * ```ts
- * import { upperBoundFromPass } from "@lib/scores.ts";
+ * import { upperBoundFromPass } from "@lib/sampling/scores.ts";
  * import { Matrix, Mlp, identity } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = new Mlp([Matrix.from([[0, 0], [0, 0]])], [identity]); // logits 0: softmax = (½, ½)
@@ -177,7 +177,7 @@ export function upperBoundFromPass(
  *
  * @example With the identity output and squared error it is √(2ℓ_i) = ‖x_L − y‖
  * ```ts
- * import { lossScore, upperBoundScore } from "@lib/scores.ts";
+ * import { lossScore, upperBoundScore } from "@lib/sampling/scores.ts";
  * import { Matrix, Mlp, Random } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = Mlp.create([2, 4, 3], { random: new Random(1) });
@@ -213,7 +213,7 @@ export const upperBoundScore: Score = {
  *
  * @example Equal to the norm of one sample's own gradient
  * ```ts
- * import { gradientNormScore } from "@lib/scores.ts";
+ * import { gradientNormScore } from "@lib/sampling/scores.ts";
  * import { Matrix, Mlp, Random } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = Mlp.create([2, 3, 2], { random: new Random(2) });
@@ -254,7 +254,7 @@ export const scores: Readonly<Record<string, Score>> = Object.freeze({
  * @throws {RangeError} for an unknown name
  * @example
  * ```ts
- * import { resolveScore, upperBoundScore } from "@lib/scores.ts";
+ * import { resolveScore, upperBoundScore } from "@lib/sampling/scores.ts";
  * import assert from "node:assert/strict";
  * assert.equal(resolveScore("upperBound"), upperBoundScore);
  * assert.throws(() => resolveScore("gnorm"), /unknown score 'gnorm'/);
@@ -291,7 +291,7 @@ export interface ScorerOptions {
  *
  * @example Scoring in chunks gives the scores of one big pass
  * ```ts
- * import { Scorer, upperBoundScore } from "@lib/scores.ts";
+ * import { Scorer, upperBoundScore } from "@lib/sampling/scores.ts";
  * import { Matrix, Mlp, Random, oneHot } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const random = new Random(3);

@@ -15,10 +15,10 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
-import type { Loss } from "./losses.ts";
-import type { Mlp, MlpPass } from "./mlp.ts";
-import type { Random } from "./random.ts";
+import type { Dataset } from "../datasets.ts";
+import type { Loss } from "../losses.ts";
+import type { Mlp, MlpPass } from "../mlp.ts";
+import type { Random } from "../random.ts";
 
 /** What a sampler is given to draw one minibatch. */
 export interface SampleContext {
@@ -74,7 +74,7 @@ export interface StepFeedback {
  *
  * @example An importance sampler from a fixed distribution p, with weights 1/(N p_i)
  * ```ts
- * import type { Sampler } from "@lib/sampler.ts";
+ * import type { Sampler } from "@lib/sampling/sampler.ts";
  * import { fit } from "@lib/train.ts";
  * import { cumulative, Matrix, Mlp, Random } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
@@ -131,7 +131,7 @@ export interface UniformSamplerOptions {
  *
  * @example Indices in range, weights 1, nothing spent on scoring
  * ```ts
- * import { uniformSampler } from "@lib/sampler.ts";
+ * import { uniformSampler } from "@lib/sampling/sampler.ts";
  * import { Matrix, Mlp, Random, squaredError } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  *
@@ -187,7 +187,7 @@ export function uniformSampler(options: UniformSamplerOptions = {}): Sampler {
  * @throws {RangeError} when count is not an integer in [0, pool.length]
  * @example
  * ```ts
- * import { partialShuffle } from "@lib/sampler.ts";
+ * import { partialShuffle } from "@lib/sampling/sampler.ts";
  * import { Random } from "@lib/random.ts";
  * import assert from "node:assert/strict";
  * const pool = Int32Array.from([0, 1, 2, 3, 4, 5]);
@@ -222,7 +222,7 @@ export function partialShuffle(
  * empty
  * @example
  * ```ts
- * import { checkBatch } from "@lib/sampler.ts";
+ * import { checkBatch } from "@lib/sampling/sampler.ts";
  * import { Matrix } from "@lib/matrix.ts";
  * import assert from "node:assert/strict";
  * const data = { name: "toy", x: Matrix.zeros(2, 5), y: Matrix.zeros(1, 5), labels: null };

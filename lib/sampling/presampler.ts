@@ -15,7 +15,7 @@
  * While it is off, the step is uniform (b draws, weights 1, no extra cost) and the scores of that
  * batch are read from the step's own pass ({@link Score.fromStep}).
  *
- * Either way the scores update τ (lib/tau_estimate.ts), the moving average of the variance
+ * Either way the scores update τ (lib/sampling/tau_estimate.ts), the moving average of the variance
  * reduction importance sampling would bring; importance sampling is on at a step exactly when
  * τ > τ_th, default (B + 3b)/(3b), the point where it pays for its cost. τ starts at 0, so every
  * run starts uniform; when the scores flatten and τ falls below τ_th, sampling goes back to
@@ -24,7 +24,7 @@
  * @module
  */
 import { checkEpsilon, drawWithWeights, importanceDistribution } from "./importance_sampler.ts";
-import type { Loss } from "./losses.ts";
+import type { Loss } from "../losses.ts";
 import { checkBatch, type Sampler } from "./sampler.ts";
 import { resolveScore, type Score, Scorer } from "./scores.ts";
 import { TauEstimate, tauThreshold, type TauVariant } from "./tau_estimate.ts";
@@ -90,7 +90,7 @@ export interface Presampler extends Sampler {
  * @throws {RangeError} for bad options (when created) or a bad batch size (when sampling)
  * @example Always on: the b draws come from the presample, weighted 1/(B p_j)
  * ```ts
- * import { presampler } from "@lib/presampler.ts";
+ * import { presampler } from "@lib/sampling/presampler.ts";
  * import { Matrix, Mlp, Random, identity, squaredError } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = new Mlp([Matrix.from([[1, 0]])], [identity]); // x_L = x
@@ -107,7 +107,7 @@ export interface Presampler extends Sampler {
  * ```
  * @example With the switch, a run starts uniform: τ = 0 is below τ_th = 2
  * ```ts
- * import { presampler } from "@lib/presampler.ts";
+ * import { presampler } from "@lib/sampling/presampler.ts";
  * import { Matrix, Mlp, Random, identity, squaredError } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const model = new Mlp([Matrix.from([[1, 0]])], [identity]);
