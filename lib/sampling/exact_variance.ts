@@ -1,7 +1,8 @@
 /**
- * Tr V[g] of the weighted minibatch gradient under every sampling scheme of the importance
- * experiments, at one θ, computed from the per-sample gradient norms rather than by drawing
- * minibatches (lib/sampling/monte_carlo_variance.ts draws them; this is its low-noise, low-cost companion).
+ * The exact variance: Tr V[g] of the weighted minibatch gradient under every sampling scheme of
+ * the importance experiments, at one θ, computed from the per-sample gradient norms rather than
+ * by drawing minibatches (`monte_carlo_variance.ts` draws them; this is its low-noise, low-cost
+ * companion).
  *
  * Notation: N samples, G_i = ∇ℓ_i(θ), Ḡ = (1/N) Σ_i G_i, g the weighted mean of b draws.
  *
@@ -164,44 +165,11 @@ export function exactVariance(
       `cannot compute the sampling variances: epsilon must be in [0, 1], got ${epsilon}`,
     );
   }
-  const loss = resolveLoss(options.loss), n = data.x.cols, L = model.layers;
-  const P = model.parameterCount;
-  const meanGradient = new Float64Array(P);
-  const gradientNorms = new Float64Array(n), losses = new Float64Array(n);
-  const upperBounds = new Float64Array(n);
-  const passes = new Map<number, MlpPass>();
-  const passOf = (c: number) => {
-    let pass = passes.get(c);
-    if (pass === undefined) passes.set(c, pass = new MlpPass(model.sizes, c));
-    return pass;
-  };
-  /** Adds `scale` × the flattened gradients to `into`. */
-  const accumulate = (grads: readonly Matrix[], scale: number, into: Float64Array) => {
-    let offset = 0;
-    for (let l = 0; l < L; l++) {
-      const g = grads[l].data;
-      for (let k = 0; k < g.length; k++) into[offset + k] += scale * g[k];
-      offset += g.length;
-    }
-  };
-  // one pass over the data set: Ḡ, every ‖G_i‖, ℓ_i and upper bound
-  for (let start = 0; start < n; start += chunk) {
-    const c = Math.min(chunk, n - start);
-    const at = Int32Array.from({ length: c }, (_, j) => start + j);
-    const x = data.x.gatherColumns(at), y = data.y.gatherColumns(at);
-    const { grads, values, pass } = model.lossAndGradient(x, y, { loss, pass: passOf(c) });
-    accumulate(grads, c / n, meanGradient);
-    gradientNorms.set(model.perSampleGradientNorms(pass), start);
-    losses.set(values, start);
-    // after the norms: this rewrites δ_L of the pass
-    upperBoundFromPass(model, pass, {
-      target: y,
-      loss,
-      out: upperBounds.subarray(start, start + c),
-    });
-  }
+  const passes = new Passes(model, resolveLoss(options.loss));
+  const n = data.x.cols;
+  const { meanGradient, gradientNorms, losses, upperBounds } = dataSetPass(data, passes, chunk);
   let meanSq = 0, normSq = 0;
-  for (let k = 0; k < P; k++) meanSq += meanGradient[k] * meanGradient[k];
+  for (let k = 0; k < meanGradient.length; k++) meanSq += meanGradient[k] * meanGradient[k];
   for (let i = 0; i < n; i++) normSq += gradientNorms[i] * gradientNorms[i];
   const single = normSq / n - meanSq;
   const scoresOf: Record<SchemeScore, Float64Array> = {
@@ -214,31 +182,15 @@ export function exactVariance(
   for (const s of SCHEME_SCORES) {
     full[s] = (weightedSecondMoment(gradientNorms, scoresOf[s], epsilon) - meanSq) / b;
   }
-  // presamples: the conditional variance given U, exact, averaged over R draws of U
-  const conditional = Object.fromEntries(
-    SCHEME_SCORES.map((s) => [s, new Float64Array(R)]),
-  ) as Record<SchemeScore, Float64Array>;
-  const tauRatio = new Float64Array(R);
-  const u = new Int32Array(B), xu = new Matrix(data.x.rows, B), yu = new Matrix(data.y.rows, B);
-  const normsU = new Float64Array(B), meanU = new Float64Array(P);
-  const scoresU = new Float64Array(B);
-  for (let r = 0; r < R; r++) {
-    for (let j = 0; j < B; j++) u[j] = options.random.int(n);
-    data.x.gatherColumns(u, xu);
-    data.y.gatherColumns(u, yu);
-    const { grads } = model.lossAndGradient(xu, yu, { loss, pass: passOf(B) });
-    meanU.fill(0);
-    accumulate(grads, 1, meanU);
-    let meanUSq = 0;
-    for (let k = 0; k < P; k++) meanUSq += meanU[k] * meanU[k];
-    for (let j = 0; j < B; j++) normsU[j] = gradientNorms[u[j]];
-    for (const s of SCHEME_SCORES) {
-      const all = scoresOf[s];
-      for (let j = 0; j < B; j++) scoresU[j] = all[u[j]];
-      conditional[s][r] = (weightedSecondMoment(normsU, scoresU, epsilon) - meanUSq) / b;
-      if (s === "upperBound") tauRatio[r] = varianceRatio(scoresU);
-    }
-  }
+  const { conditional, tauRatio } = presampleVariances(data, passes, {
+    gradientNorms,
+    scoresOf,
+    epsilon,
+    batchSize: b,
+    presampleSize: B,
+    presamples: R,
+    random: options.random,
+  });
   const presampled = {} as Record<SchemeScore, MonteCarloEstimate>;
   for (const s of SCHEME_SCORES) {
     const e = estimate(conditional[s]);
@@ -260,4 +212,101 @@ export function exactVariance(
       sqrtVarianceRatio: estimate(tauRatio.map(Math.sqrt)),
     },
   };
+}
+
+/** The model, its loss and one reused {@link MlpPass} per column count. */
+class Passes {
+  readonly #passes = new Map<number, MlpPass>();
+  constructor(readonly model: Mlp, readonly loss: Loss) {}
+
+  /** The pass for `columns` columns, made on first use. */
+  of(columns: number): MlpPass {
+    let pass = this.#passes.get(columns);
+    if (pass === undefined) {
+      this.#passes.set(columns, pass = new MlpPass(this.model.sizes, columns));
+    }
+    return pass;
+  }
+
+  /** Adds `scale` × the flattened gradients to `into`. */
+  accumulate(grads: readonly Matrix[], scale: number, into: Float64Array): void {
+    let offset = 0;
+    for (let l = 0; l < this.model.layers; l++) {
+      const g = grads[l].data;
+      for (let k = 0; k < g.length; k++) into[offset + k] += scale * g[k];
+      offset += g.length;
+    }
+  }
+}
+
+/** One pass over the data set, by chunks: Ḡ and every ‖G_i‖, ℓ_i and upper bound. */
+function dataSetPass(data: Dataset, passes: Passes, chunk: number): {
+  meanGradient: Float64Array;
+  gradientNorms: Float64Array;
+  losses: Float64Array;
+  upperBounds: Float64Array;
+} {
+  const { model, loss } = passes, n = data.x.cols;
+  const meanGradient = new Float64Array(model.parameterCount);
+  const gradientNorms = new Float64Array(n), losses = new Float64Array(n);
+  const upperBounds = new Float64Array(n);
+  for (let start = 0; start < n; start += chunk) {
+    const c = Math.min(chunk, n - start);
+    const at = Int32Array.from({ length: c }, (_, j) => start + j);
+    const x = data.x.gatherColumns(at), y = data.y.gatherColumns(at);
+    const { grads, values, pass } = model.lossAndGradient(x, y, { loss, pass: passes.of(c) });
+    passes.accumulate(grads, c / n, meanGradient);
+    gradientNorms.set(model.perSampleGradientNorms(pass), start);
+    losses.set(values, start);
+    // after the norms: this rewrites δ_L of the pass
+    upperBoundFromPass(model, pass, {
+      target: y,
+      loss,
+      out: upperBounds.subarray(start, start + c),
+    });
+  }
+  return { meanGradient, gradientNorms, losses, upperBounds };
+}
+
+/**
+ * The presamples: for each of R uniform presamples U of B, the exact conditional variance given U
+ * of every scheme, and τ_new of U's upper-bound scores (the variance ratio).
+ */
+function presampleVariances(data: Dataset, passes: Passes, options: {
+  gradientNorms: Float64Array;
+  scoresOf: Record<SchemeScore, Float64Array>;
+  epsilon: number;
+  batchSize: number;
+  presampleSize: number;
+  presamples: number;
+  random: Random;
+}): { conditional: Record<SchemeScore, Float64Array>; tauRatio: Float64Array } {
+  const { gradientNorms, scoresOf, epsilon, batchSize: b, presampleSize: B, presamples: R } =
+    options;
+  const { model, loss } = passes, n = data.x.cols, P = model.parameterCount;
+  const conditional = Object.fromEntries(
+    SCHEME_SCORES.map((s) => [s, new Float64Array(R)]),
+  ) as Record<SchemeScore, Float64Array>;
+  const tauRatio = new Float64Array(R);
+  const u = new Int32Array(B), xu = new Matrix(data.x.rows, B), yu = new Matrix(data.y.rows, B);
+  const normsU = new Float64Array(B), meanU = new Float64Array(P);
+  const scoresU = new Float64Array(B);
+  for (let r = 0; r < R; r++) {
+    for (let j = 0; j < B; j++) u[j] = options.random.int(n);
+    data.x.gatherColumns(u, xu);
+    data.y.gatherColumns(u, yu);
+    const { grads } = model.lossAndGradient(xu, yu, { loss, pass: passes.of(B) });
+    meanU.fill(0);
+    passes.accumulate(grads, 1, meanU);
+    let meanUSq = 0;
+    for (let k = 0; k < P; k++) meanUSq += meanU[k] * meanU[k];
+    for (let j = 0; j < B; j++) normsU[j] = gradientNorms[u[j]];
+    for (const s of SCHEME_SCORES) {
+      const all = scoresOf[s];
+      for (let j = 0; j < B; j++) scoresU[j] = all[u[j]];
+      conditional[s][r] = (weightedSecondMoment(normsU, scoresU, epsilon) - meanUSq) / b;
+      if (s === "upperBound") tauRatio[r] = varianceRatio(scoresU);
+    }
+  }
+  return { conditional, tauRatio };
 }

@@ -1,6 +1,8 @@
 /**
- * The measured variance of a sampler's minibatch gradient on a real network: how much noise each
- * sampler's step carries, the quantity importance sampling reduces (K&F §3.1).
+ * The Monte Carlo variance: Tr V[g] of a sampler's minibatch gradient on a real network, measured
+ * by drawing minibatches; how much noise each sampler's step carries, the quantity importance
+ * sampling reduces (K&F §3.1). `exact_variance.ts` computes it without drawing, for the schemes
+ * it knows.
  *
  * For any sampler, draw minibatches at a fixed θ and measure g = ∇ of (1/b) Σ_j w_j ℓ_{I_j},
  * the weighted minibatch gradient the SGD step uses. For an unbiased sampler E[g] = ∇F, so
