@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { unitReproduction } from "../reproduction.ts";
+import { type Reproduction, unitReproduction } from "../reproduction.ts";
 import { combineConvergence } from "./combine.ts";
 import { convergenceHeadline } from "./notes.ts";
 import { CONVERGENCE_PARTS, convergenceProfiles } from "./profile.ts";
@@ -64,7 +64,7 @@ export {
  * assert.match(convergence.runModule!, /\/convergence\/run\.ts$/);
  * ```
  */
-export const convergence = unitReproduction({
+export const convergence: Reproduction = unitReproduction({
   name: "convergence",
   description: "the convergence speed S of SGD and its terms along training: linear regression " +
     "with exact θ*, the course's outlier scenario, an MNIST MLP with θ* approximated by a long " +
