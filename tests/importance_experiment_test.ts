@@ -218,7 +218,10 @@ Deno.test("the headline chart renders with one panel per axis: iterations, forwa
   assert.ok(Object.keys(first.notes).includes("performance"));
   const headline = reproduction.headline!(first);
   assert.equal(headline.length, 3);
-  assert.match(headline[0], /^iterations to loss [0-9.]+ ÷ uniform's: loss ×[0-9.]+, upper bound ×/);
+  assert.match(
+    headline[0],
+    /^iterations to loss [0-9.]+ ÷ uniform's: loss ×[0-9.]+, upper bound ×/,
+  );
   assert.match(headline[1], /^variance reduction at step 40: presampled upper bound ×[0-9.]+/);
 });
 
