@@ -29,7 +29,7 @@ import {
   unitCostsFor,
   weightedRatio,
   withinTarget,
-} from "@lib/experiments/cost.ts";
+} from "@lib/experiments/cost/mod.ts";
 import { flopModel, passConfigFromName } from "@lib/mod.ts";
 import { describeMachine, machineInfo } from "@lib/machine.ts";
 import { markdownTable, textTable } from "@lib/table.ts";

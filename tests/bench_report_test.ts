@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { benchRows, elementwiseCosts, parseBenchJson, reportMarkdown } from "../bench/report.ts";
-import { COST_COLUMNS } from "@lib/experiments/cost.ts";
+import { COST_COLUMNS } from "@lib/experiments/cost/mod.ts";
 import { readCsv, repoRoot } from "@lib/io.ts";
 
 /** A bench entry of `deno bench --json` with all statistics at `ms` (or as given). */

@@ -6,7 +6,7 @@
  * @module
  */
 import { computationGraphs } from "./computation_graphs.ts";
-import { cost } from "./cost.ts";
+import { cost } from "./cost/mod.ts";
 import { convergence } from "./convergence/mod.ts";
 import { importance } from "./importance/mod.ts";
 import type { Reproduction } from "./reproduction.ts";

@@ -196,7 +196,7 @@ async function sha256(text: string): Promise<string> {
  * assert.equal(await codeFingerprint(selftest), await codeFingerprint(selftest));
  * assert.notEqual(
  *   await codeFingerprint(selftest),
- *   await codeFingerprint(import.meta.resolve("@lib/experiments/cost.ts")),
+ *   await codeFingerprint(import.meta.resolve("@lib/experiments/cost/mod.ts")),
  * );
  * ```
  */
