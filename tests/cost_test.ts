@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import {
   COST_COLUMNS,
   costConfigs,
+  costNotes,
   costRow,
   costTimings,
   flopTable,
   ratioChart,
+  unitCostRows,
   weightedRatio,
   withinTarget,
-} from "@lib/experiments/cost.ts";
+} from "@lib/experiments/cost/mod.ts";
+import { decodeTables, encodeTables } from "@lib/experiments/cost/rows.ts";
 import { classifierConfig, courseConfig, flopModel } from "@lib/mod.ts";
 import { renderSvg } from "@lib/plot.ts";
 
@@ -60,8 +63,8 @@ Deno.test("the FLOP table is deterministic and gives the (2L − 1)/L limit for 
   assert.deepEqual(a, b);
   for (const row of a) {
     if (row.config === classifierConfig().name) assert.equal(row.limit, null);
-    else assert.equal(row.limit, (2 * (row.L as number) - 1) / (row.L as number));
-    assert.ok((row.product_ratio as number) < 2 && (row.product_ratio as number) >= 1);
+    else assert.equal(row.limit, (2 * row.L - 1) / row.L);
+    assert.ok(row.product_ratio < 2 && row.product_ratio >= 1);
   }
 });
 
@@ -98,6 +101,53 @@ Deno.test("the ratio chart renders, with one point per row over the reference li
   const spec = ratioChart(rows);
   const svg = await renderSvg(spec);
   assert.match(svg, /^<svg /);
-  assert.equal((spec.data as { values: unknown[] }).values.length, 2);
+  assert.equal(spec.data.values.length, 2);
   assert.match(svg, /784-256-256-10/); // a classifier row is its own series
+});
+
+Deno.test("the timing note names every configuration that misses the target, and the unit-cost note reads the table", () => {
+  const timing = (config: string, ratio: number, within_target: boolean | null) => ({
+    config,
+    n: 256,
+    B: 32,
+    L: 2,
+    fwd_ms: 1,
+    bwd_ms: ratio,
+    ratio,
+    flop_ratio: 1.5,
+    gflops_fwd: 1,
+    gflops_bwd: 1,
+    step_ms: 3,
+    gflops_step: 1,
+    activation: "tanh",
+    within_target,
+    weighted_ratio: null,
+  });
+  const notes = costNotes({
+    flops: [],
+    ratio_limit: [],
+    passes_timing: [timing("a", 1.2, true), timing("b", 1, false), timing("c", 2, false)],
+    unit_costs_timing: unitCostRows({
+      nsPerFlop: 0.1,
+      tanh: 7.04,
+      tanhBackward: 1,
+      relu: 5.96,
+      reluBackward: 1,
+    }),
+  }, { profile: "full", machine: "M" });
+  assert.match(notes.passes_timing, /^Wall-clock medians of the full sweep on M\./);
+  assert.match(
+    notes.passes_timing,
+    /2 of 3 configurations with n ≥ 256 miss the target: b \(1 vs 1\.5\), c \(2 vs 1\.5\)\.$/,
+  );
+  assert.match(notes.unit_costs_timing, /as much as 70 FLOPs of matrix product here, a relu 60;/);
+  assert.match(notes.ratio_tanh, /measured ratio −20 % from the FLOP ratio/); // median of 0.8, 2/3, 4/3
+});
+
+Deno.test("the tables survive the unit boundary: encoded in CSV column order, decoded to the same rows", () => {
+  const rows = flopTable(costConfigs("quick"));
+  const tables = { flops: rows, ratio_limit: [], passes_timing: [], unit_costs_timing: [] };
+  const csv = encodeTables(tables);
+  assert.deepEqual(decodeTables(csv).flops, rows);
+  assert.deepEqual(Object.keys(csv.flops[0]).slice(-3), ["product_ratio", "flop_ratio", "limit"]);
 });
