@@ -126,6 +126,28 @@ export const mutations: readonly Mutation[] = [
     tests: ["tests/activations_test.ts", "tests/mlp_test.ts"],
   },
   {
+    name: "relu′ forgets the upstream gradient",
+    file: "lib/activations.ts",
+    find: "out[i] = z[i] > 0 ? g[i] : 0;",
+    replace: "out[i] = z[i] > 0 ? 1 : 0;",
+    tests: ["tests/activations_test.ts", "tests/mlp_test.ts"],
+  },
+  {
+    name: "per-sample gradient norms add ‖δ‖² and ‖x‖² instead of multiplying them",
+    file: "lib/mlp.ts",
+    find: "total[j] += dn[j] * xn[j];",
+    replace: "total[j] += dn[j] + xn[j];",
+    tests: ["tests/mlp_test.ts", "tests/scores_test.ts"],
+  },
+  {
+    name:
+      "the TypeScript product walks B along its column stride (a transposed operand read wrongly)",
+    file: "lib/kernels/products.ts",
+    find: "    ib += brs;\n",
+    replace: "    ib += bcs;\n",
+    tests: ["tests/kernels_test.ts"],
+  },
+  {
     name: "importance weights 1/p instead of 1/(N p)",
     file: "lib/sampling/importance_sampler.ts",
     find: "weights[j] = 1 / (n * p[i]);",
