@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "./fc.ts";
 import { prose, signedPercent, significant } from "@lib/format.ts";
 
 Deno.test("significant rounds to the given number of significant digits and keeps non-finite values", () => {

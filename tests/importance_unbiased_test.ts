@@ -4,7 +4,7 @@
  * the variance identities of importance sampling (K&F §3.1).
  */
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "./fc.ts";
 import { Random, softmaxCrossEntropy } from "@lib/mod.ts";
 import { assertClose } from "@lib/assert_close.ts";
 import {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import fc from "fast-check";
+import fc from "./fc.ts";
 // @ts-types="npm:@types/d3-dsv@^3"
 import { csvFormatRows } from "d3-dsv";
 import {
