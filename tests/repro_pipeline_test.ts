@@ -47,9 +47,17 @@ Deno.test("a repro run killed part-way and rerun gives complete output identical
   try {
     const killed = join(base, "killed"), clean = join(base, "clean");
     const child = command(["--only", "selftest", "--workers", "1", "--out", killed]).spawn();
-    while (unitsDone(killed).length < 2) await new Promise((r) => setTimeout(r, 10));
+    const output = child.output(); // also tells when the run ended on its own
+    let ended = false;
+    output.then(() => (ended = true), () => (ended = true));
+    while (unitsDone(killed).length < 2 && !ended) await new Promise((r) => setTimeout(r, 10));
+    if (ended) {
+      const out = await output;
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.fail(`the run ended before it could be killed (exit ${out.code}):\n${text}`);
+    }
     child.kill("SIGKILL");
-    await child.output();
+    await output;
     const before = unitsDone(killed).length;
     assert.ok(before >= 2 && before < 6, `the kill interrupted the run (${before} of 6 units)`);
     const rerun = await run(["--only", "selftest", "--workers", "1", "--out", killed]);
