@@ -162,7 +162,8 @@ export class MinibatchStep {
   }
 
   /**
-   * One weighted SGD step on the batch drawn last: θ ← θ − η_t g (see `Sgd.step`).
+   * One weighted SGD step on the batch drawn last: θ ← θ − η_t g (see `Sgd.step`). When the batch
+   * carries a forward pass (`Minibatch.pass`), the step uses it instead of running its own.
    *
    * @throws {RangeError} when nothing was drawn or no learning rate was given; and as `Sgd.step`
    */
@@ -171,7 +172,7 @@ export class MinibatchStep {
     if (this.#sgd === null) {
       throw new RangeError(`${this.#action}: an SGD step needs a learningRate`);
     }
-    return this.#sgd.step(this.x, this.y, { weights: batch.weights });
+    return this.#sgd.step(this.x, this.y, { weights: batch.weights, pass: batch.pass });
   }
 
   /**

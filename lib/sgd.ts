@@ -185,6 +185,37 @@ export function sgdUpdate(
   }
 }
 
+/** Options of {@link Sgd.step}. */
+export interface SgdStepOptions {
+  /** The weights w_i, finite and >= 0 (default all 1). */
+  weights?: ArrayLike<number>;
+  /**
+   * A forward pass over exactly the columns of x, in order, at the current θ, with the bits
+   * `model.forward(x)` would give (see `Minibatch.pass`). When given, the step skips its forward
+   * pass and runs its backward pass in this one, overwriting its δ_l and ∇θ_l.
+   */
+  pass?: MlpPass;
+}
+
+/** The given forward pass, after checking that its shapes are the network's. */
+function checkForwardPass(
+  model: Mlp,
+  pass: MlpPass,
+  { batch, step }: { batch: number; step: number },
+): MlpPass {
+  const sizes = model.sizes, L = model.layers;
+  let ok = pass.batch === batch && pass.zs.length === L && pass.xs.length === L + 1;
+  for (let l = 1; ok && l <= L; l++) {
+    ok = pass.zs[l - 1].rows === sizes[l] && pass.grads[l - 1].cols === sizes[l - 1] + 1;
+  }
+  if (!ok) {
+    throw new RangeError(
+      `cannot take SGD step ${step}: the given forward pass (batch ${pass.batch}) does not fit the network's layers [${sizes}] and the batch of ${batch}`,
+    );
+  }
+  return pass;
+}
+
 interface Workspace {
   pass: MlpPass;
   values: Float64Array;
@@ -270,7 +301,7 @@ export class Sgd {
    * assert.deepEqual(model.thetas[0].data, before.data);
    * ```
    */
-  step(x: Matrix, y: Matrix, options: { weights?: ArrayLike<number> } = {}): SgdStepResult {
+  step(x: Matrix, y: Matrix, options: SgdStepOptions = {}): SgdStepResult {
     const model = this.model, b = x.cols, step = this.#steps + 1;
     const out = model.sizes[model.layers];
     if (b < 1) throw new RangeError(`cannot take SGD step ${step}: the minibatch is empty`);
@@ -282,7 +313,9 @@ export class Sgd {
     const eta = learningRateAt(this.learningRate, this.#steps);
     const ws = this.#workspace(b);
     setWeights(ws, options.weights, step);
-    const pass = model.forward(x, ws.pass);
+    const pass = options.pass === undefined
+      ? model.forward(x, ws.pass)
+      : checkForwardPass(model, options.pass, { batch: b, step });
     const values = this.loss.values(pass.output, y, ws.values);
     let loss = 0;
     for (let j = 0; j < b; j++) loss += ws.scale[j] * values[j];

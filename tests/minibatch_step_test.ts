@@ -206,3 +206,27 @@ Deno.test("a bad minibatch or a step before any draw is refused, naming the acti
     /cannot take a minibatch step: batchSize must be an integer >= 1, got 0/,
   );
 });
+
+Deno.test("a batch that carries its forward pass takes the same step, bit for bit, without running forward again", () => {
+  const { model, data } = problem();
+  const plain = model.clone();
+  const forwards = { count: 0 };
+  const inner = uniformSampler();
+  // The sampler runs the forward pass on the gathered columns itself and hands it over.
+  const carrying: Sampler = {
+    name: "carries its pass",
+    sample(context) {
+      const batch = inner.sample(context);
+      const pass = context.model.forward(data.x.gatherColumns(batch.indices));
+      return { ...batch, pass };
+    },
+  };
+  const counted = model.forward.bind(model);
+  model.forward = (x, pass) => {
+    forwards.count++;
+    return counted(x, pass);
+  };
+  const a = withHelper(model, data, carrying), b = withHelper(plain, data, uniformSampler());
+  assert.deepEqual(a, b);
+  assert.equal(forwards.count, STEPS, "one forward per step: the sampler's, none in the step");
+});

@@ -218,3 +218,23 @@ Deno.test("a gradient that overflows at a finite loss is a divergence that says 
     return true;
   });
 });
+
+Deno.test("a given forward pass of another batch size or network is refused, naming the step", () => {
+  const { model, x, y } = problem(3);
+  const sgd = new Sgd(model, { loss: "squaredError", learningRate: 0.1 });
+  const wrongBatch = model.forward(x.gatherColumns([0, 1]));
+  assert.throws(
+    () => sgd.step(x, y, { pass: wrongBatch }),
+    /cannot take SGD step 1: the given forward pass \(batch 2\)/,
+  );
+  const other = Mlp.create([3, 6, 2], { random: new Random(0) });
+  assert.throws(
+    () => sgd.step(x, y, { pass: other.forward(x) }),
+    /does not fit the network's layers \[3,4,2\]/,
+  );
+  const own = model.forward(x);
+  const expected = model.clone();
+  new Sgd(expected, { loss: "squaredError", learningRate: 0.1 }).step(x, y);
+  sgd.step(x, y, { pass: own });
+  assert.deepEqual(model.thetas.map((t) => t.data), expected.thetas.map((t) => t.data));
+});

@@ -48,6 +48,15 @@ export interface Minibatch {
    * samples by a forward pass.
    */
   readonly forwardEquivalents: number;
+  /**
+   * Optional: a forward pass over exactly these b columns, in order, at the current θ, with the
+   * same bits `model.forward` would give (x_0 .. x_L and z_1 .. z_L filled, batch size b). When
+   * present, the step uses it instead of running the forward pass: x and y are still gathered
+   * (for the loss), and the step's backward pass runs in this pass, overwriting its δ_l and ∇θ_l.
+   * Counting the forward pass the sampler saved (the step then costs 2b, not 3b,
+   * forward-equivalents) is the sampler's business, through `forwardEquivalents`.
+   */
+  readonly pass?: MlpPass;
 }
 
 /** What the trainer tells a sampler after each step. Valid only during the call. */
