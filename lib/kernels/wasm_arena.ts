@@ -30,7 +30,7 @@ export interface WasmGemm {
 }
 
 /** Bytes of packing workspace gemm.wat needs: 8·(MC·KC + KC·NC + MR·NR), a multiple of 64. */
-export const WORK_BYTES: number = 8 * (126 * 256 + 256 * 1024 + 6 * 4);
+export const WORK_BYTES: number = 8 * (128 * 256 + 256 * 1024 + 4 * 4);
 /** Largest memory we ask for: 4 GiB less a page, the wasm32 limit. */
 const MAX_BYTES = 65535 * 65536;
 
