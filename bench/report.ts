@@ -1,5 +1,5 @@
 /**
- * `deno task bench:report [--quick] [--from FILE] [--out DIR]`: runs
+ * `deno task bench:report [--quick] [--from FILE] [--out DIR] [--peers [--python CMD]]`: runs
  * `deno bench --json bench/forward_backward_bench.ts` in a subprocess (or reads a saved JSON with
  * `--from`), and writes under `results/bench/`:
  *
@@ -13,6 +13,12 @@
  *   disagrees with the p75 or the minimum.
  *
  * It prints the ratio table. `--quick` benches n ∈ {64, 256}, L ∈ {2, 4} and the classifier only.
+ *
+ * `--peers` also times PyTorch's training step against sgdlab's on issue 11's configurations
+ * (bench/peers.ts, bench/peers.py; `--quick`: without n = 1024), one thread each, f64 and f32,
+ * and writes `peers.csv` (bench/peer_rows.ts) and a section of REPORT.md. The Python is `--python`
+ * or the first of /usr/bin/python3 and python3 that imports torch; without one, it says how to
+ * install PyTorch and carries on.
  *
  * @module
  */
@@ -32,10 +38,12 @@ import {
 } from "@lib/experiments/cost/mod.ts";
 import { flopModel, passConfigFromName } from "@lib/mod.ts";
 import { describeMachine, machineInfo } from "@lib/machine.ts";
-import { markdownTable, textTable } from "@lib/table.ts";
+import { markdownTable, type TableRows, textTable } from "@lib/table.ts";
 import { repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
 import { saveChart } from "@lib/plot.ts";
 import { signedPercent, significant } from "@lib/format.ts";
+import { PEER_COLUMNS, peersMarkdown, type PeersOutcome } from "./peer_rows.ts";
+import { comparePeers } from "./compare_peers.ts";
 
 /** The bench file this report runs. */
 export const BENCH_FILE = "bench/forward_backward_bench.ts";
@@ -240,6 +248,7 @@ function deviation(row: CostRow): number {
  * });
  * assert.match(md, /Missed for 1 of 1 configurations with n ≥ 256/);
  * assert.match(md, /n=256 B=32 L=4: measured 1, model 1.746 \(−43 %\)/);
+ * assert.doesNotMatch(md, /PyTorch|Peak resident memory/); // sections only when given
  * ```
  */
 export function reportMarkdown(input: {
@@ -250,6 +259,13 @@ export function reportMarkdown(input: {
   runtime: string;
   command: string;
   date: string;
+  /** The PyTorch comparison (`--peers`), absent without it. */
+  peers?: PeersOutcome;
+  /**
+   * Peak resident memory of the reproductions, one row per run (say `run`, `peak_rss_gib`),
+   * measured outside bench:report; absent until someone provides them.
+   */
+  memory?: TableRows;
 }): string {
   const { rows, details, costs } = input;
   const detail = new Map(details.map((d) => [d.config, d]));
@@ -354,6 +370,7 @@ export function reportMarkdown(input: {
       : `The step at ${STEP_TARGET.config} was not benched in this run.`,
     "",
   );
+  if (input.peers) out.push(peersMarkdown(input.peers));
   out.push("## Agreement of mean, p75 and minimum", "");
   const noisy = details.filter((d) => d.noisy);
   out.push(
@@ -374,6 +391,16 @@ export function reportMarkdown(input: {
       : `${noisy.length} configuration(s) flagged: ${noisy.map((d) => d.config).join(", ")}.`,
     "",
   );
+  if (input.memory && input.memory.length > 0) {
+    out.push(
+      "## Peak resident memory of the reproductions",
+      "",
+      "Measured outside this report (peak RSS of the whole process):",
+      "",
+      markdownTable(input.memory),
+      "",
+    );
+  }
   return out.join("\n");
 }
 
@@ -401,6 +428,8 @@ async function main(args: string[]): Promise<void> {
       quick: { type: "boolean", default: false },
       from: { type: "string" },
       out: { type: "string" },
+      peers: { type: "boolean", default: false },
+      python: { type: "string" },
     },
     strict: true,
   });
@@ -418,9 +447,12 @@ async function main(args: string[]): Promise<void> {
     details.map((d) => ({ config: d.config, step_ms: d.step_ms, gflops_step: d.gflops_step })),
   );
   await saveChart(ratioChart(rows), join(out, "ratio"));
+  const peers = values.peers
+    ? await comparePeers(out, { quick: values.quick, python: values.python })
+    : undefined;
   const command = `deno task bench:report${values.quick ? " --quick" : ""}${
     values.from ? ` --from ${values.from}` : ""
-  }`;
+  }${values.peers ? " --peers" : ""}${values.python ? ` --python ${values.python}` : ""}`;
   await writeFileAtomic(
     join(out, "REPORT.md"),
     reportMarkdown({
@@ -431,6 +463,9 @@ async function main(args: string[]): Promise<void> {
       runtime: `${parsed.runtime} (cpu "${parsed.cpu}")`,
       command,
       date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+      peers,
+      // Hook: peak-RSS rows of the reproductions (issue 11's Memory section) go here once measured.
+      memory: undefined,
     }),
   );
   const printable = rows.map((r) => ({
@@ -438,7 +473,14 @@ async function main(args: string[]): Promise<void> {
     target: r.n < RATIO_TARGET_MIN_N ? "" : withinTarget(r) ? "met" : "MISSED",
   }));
   console.log(textTable(printable));
-  console.log(`\nwrote ${join(out, "ratios.csv")}, ratio.svg/png, steps.csv, REPORT.md`);
+  if (peers?.status === "measured") {
+    console.log("\n" + textTable(peers.rows, { columns: [...PEER_COLUMNS] }));
+  }
+  console.log(
+    `\nwrote ${join(out, "ratios.csv")}, ratio.svg/png, steps.csv${
+      peers?.status === "measured" ? ", peers.csv" : ""
+    }, REPORT.md`,
+  );
 }
 
 if (import.meta.main) {

@@ -134,3 +134,27 @@ Deno.test("bench:report --from writes ratios.csv with exactly the issue's column
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the report adds the PyTorch section and the memory table only when given", () => {
+  const { rows, details } = benchRows(parseBenchJson(SAMPLE).benches);
+  const base = {
+    rows,
+    details,
+    costs: null,
+    machine: "M",
+    runtime: "R",
+    command: "deno task bench:report --peers",
+    date: "D",
+  };
+  assert.doesNotMatch(reportMarkdown(base), /PyTorch|Peak resident memory/);
+  const md = reportMarkdown({
+    ...base,
+    peers: { status: "missing", tried: ["python3: not found"] },
+    memory: [{ run: "deno task repro", peak_rss_gib: 1.5 }],
+  });
+  assert.match(md, /## sgdlab vs PyTorch, one thread\n\nPyTorch was not found/);
+  assert.match(
+    md,
+    /## Peak resident memory of the reproductions[^#]*\| deno task repro \| 1\.5 \|/,
+  );
+});
