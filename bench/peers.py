@@ -5,7 +5,7 @@ Reads one JSON command per line on stdin and writes one JSON reply per line on s
 - {"cmd": "hello"} -> {"ok": true, "torch": version, "python": version, "threads": n}
 - {"cmd": "build", "id": s, "sizes": [...], "batch": B, "activation": "tanh"|"relu",
    "loss": "squaredError"|"softmaxCrossEntropy", "dtype": "f64"|"f32", "seed": k}
-  -> {"ok": true, "params": count of parameters, "once_ms": fastest of 3 warm-up calls}
+  -> {"ok": true, "params": count of parameters, "once_ms": fastest of 3 calls after 2 warm-up}
 - {"cmd": "time", "id": s, "calls": N} -> {"ok": true, "ms": wall-clock ms per call of N calls}
 - {"cmd": "check", "sizes", "activation", "loss", "batch", "thetas", "x", "y"}
   -> {"ok": true, "loss": mean loss, "grads": [...]}: one f64 step on given values, in sgdlab's
@@ -129,6 +129,7 @@ def handle(cmd, steps):
         s = Step(cmd["sizes"], cmd["batch"], cmd["activation"], cmd["loss"], cmd["dtype"],
                  cmd.get("seed", 2018))
         steps[cmd["id"]] = s
+        s.time(2)  # warm-up: the allocator's first blocks, autograd's first graph
         once = min(s.time(1) for _ in range(3))
         return {"params": sum(p.numel() for p in s.params), "once_ms": once}
     if kind == "time":

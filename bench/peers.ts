@@ -291,7 +291,7 @@ export interface PeerMeasurement {
 
 /**
  * Times sgdlab's step and PyTorch's (f64 and f32) on every configuration: builds each side
- * (warm-up: 3 calls), sizes the blocks to last `minMs` (default 50), then
+ * (warm-up: 2 calls, then the fastest of 3 timed calls), sizes the blocks to last `minMs` (default 50), then
  * {@link interleavedRounds} over configurations (default 9 rounds). sgdlab's products run on one
  * thread for the duration (`useKernelThreads(1)`; the previous setting is restored). Wall-clock
  * times: for reports only, never for assertions.
@@ -334,6 +334,8 @@ export async function measurePeers(
     const calls: PeerSamples["calls"][] = [];
     for (const config of configs) {
       const w = passWorkload(config, { random: new Random(2018) });
+      w.step(); // warm-up: compile, first-touch the workspace
+      w.step();
       let once = Infinity;
       for (let i = 0; i < 3; i++) {
         const start = performance.now();
