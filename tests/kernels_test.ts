@@ -6,7 +6,6 @@ import {
   hadamard,
   type KernelBackend,
   kernelCounters,
-  kernelThreadsActive,
   matmul,
   matmulTransposeA,
   matmulTransposeB,
@@ -15,7 +14,6 @@ import {
   rowSums,
   scaleColumns,
   useKernelBackend,
-  useKernelThreads,
   wasmKernelsAvailable,
 } from "@lib/kernels/mod.ts";
 import { buildGemmModule, GEMM_MODULE_URL } from "../tools/build_wasm.ts";
@@ -356,65 +354,6 @@ Deno.test("kernel arrays are zero-filled, disjoint, and keep their values when t
   assert.equal(allocateKernelArray(0).length, 0);
   assert.throws(() => allocateKernelArray(-1), /cannot allocate a kernel array of length -1/);
   assert.throws(() => allocateKernelArray(1.5), RangeError);
-});
-
-/** Waits (up to 5 s) until products can use two threads; false if they never could. */
-async function helperReady(): Promise<boolean> {
-  const deadline = Date.now() + 5000;
-  while (kernelThreadsActive() < 2 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  return kernelThreadsActive() === 2;
-}
-
-Deno.test("two threads give bit-identical results to one thread, for every form and operand kind", async () => {
-  if (!wasmKernelsAvailable()) return;
-  const m = 131, k = 257, n = 509; // 2·m·n·k ≈ 34 M ≥ PARALLEL_PRODUCT_FLOPS; n splits at 256
-  const a = filled(m * k, 11), b = filled(k * n, 12), c0 = filled(m * n, 13);
-  const residentA = allocateKernelArray(m * k), residentOut = allocateKernelArray(m * n);
-  residentA.set(a);
-  const cases: [string, Float64Array, Float64Array][] = [
-    ["plain", a, new Float64Array(m * n)],
-    ["resident", residentA, residentOut],
-  ];
-  try {
-    for (const form of FORMS) {
-      for (const accumulate of [false, true]) {
-        for (const [kind, left, out] of cases) {
-          useKernelThreads(1);
-          const expected = c0.slice();
-          run(form, left, b, { out: expected, m, k, n, accumulate, lda: m });
-          useKernelThreads(2);
-          assert.ok(await helperReady(), "the helper worker did not start");
-          out.set(c0);
-          run(form, left, b, { out, m, k, n, accumulate, lda: m });
-          assert.deepEqual(out, expected, `${form} ${kind} accumulate=${accumulate}`);
-        }
-      }
-    }
-  } finally {
-    useKernelThreads(1);
-  }
-  assert.equal(kernelThreadsActive(), 1);
-});
-
-Deno.test("an idle helper thread exits on its own and the next large product restarts it", async () => {
-  if (!wasmKernelsAvailable()) return;
-  try {
-    useKernelThreads(2);
-    assert.ok(await helperReady());
-    const deadline = Date.now() + 6000; // HELPER_IDLE_MS is 1000
-    while (kernelThreadsActive() === 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(kernelThreadsActive(), 1);
-    const x = filled(256 * 256, 14), out = new Float64Array(256 * 256);
-    matmul(x, x, { out, m: 256, k: 256, n: 256 }); // one thread, and restarts the helper
-    assert.ok(await helperReady());
-  } finally {
-    useKernelThreads(1);
-  }
-  assert.throws(() => useKernelThreads(3), /cannot use 3 kernel threads/);
 });
 
 Deno.test("each product form throws a RangeError naming the product when an array is too short", () => {

@@ -7,18 +7,20 @@
  */
 
 /**
- * Indices of the Int32 control words shared with the helper; the 12 arguments of gemm follow
- * ARGS.
+ * Indices of the Int32 control words shared with the helper: the 12 arguments of gemm for the
+ * whole product follow ARGS; SPLIT holds how it is cut (axis 0 for rows, 1 for columns, the chunk
+ * size, the number of chunks) and NEXT the next chunk to claim, which both threads take in turn
+ * (Atomics.add) until none is left.
  *
  * @example
  * ```ts
  * import { CONTROL } from "@lib/kernels/helper_source.ts";
  * import assert from "node:assert/strict";
- * assert.equal(CONTROL.ARGS + 12 <= 32, true); // all fit the 32 words the helper maps
+ * assert.equal(CONTROL.ARGS + 12 <= CONTROL.SPLIT && CONTROL.NEXT < 32, true); // all fit 32 words
  * ```
  */
 export const CONTROL: Readonly<
-  Record<"STATE" | "JOB" | "DONE" | "STATUS" | "GEN" | "ACK" | "ARGS", number>
+  Record<"STATE" | "JOB" | "DONE" | "STATUS" | "GEN" | "ACK" | "ARGS" | "SPLIT" | "NEXT", number>
 > = {
   STATE: 0,
   JOB: 1,
@@ -27,6 +29,8 @@ export const CONTROL: Readonly<
   GEN: 4,
   ACK: 5,
   ARGS: 6,
+  SPLIT: 18,
+  NEXT: 21,
 };
 
 /**
@@ -46,13 +50,15 @@ export const HELPER_STATE: Readonly<Record<"STARTING" | "READY" | "EXITED" | "BU
   BUSY: 3,
 };
 
-const { STATE, JOB, DONE, STATUS, GEN, ACK, ARGS } = CONTROL;
+const { STATE, JOB, DONE, STATUS, GEN, ACK, ARGS, SPLIT, NEXT } = CONTROL;
 const { STARTING, READY, EXITED } = HELPER_STATE;
 
 /**
  * The helper worker's source. It instantiates the gemm module on the shared memory, waits for
  * jobs in 2 ms slices, checks a generation word each time (the main thread stops it by bumping
- * it), and exits on its own after `idleMs` without work.
+ * it), and exits on its own after `idleMs` without work. A job is a product cut into chunks of
+ * rows or columns; the helper claims chunks until none is left, then reports done (a helper that
+ * wakes late finds none and reports at once).
  *
  * @example
  * ```ts
@@ -88,9 +94,19 @@ self.onmessage = (event) => {
     seen = job;
     let status = 1;
     try {
-      const a = ${ARGS};
-      gemm(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8],
-        c[a + 9], c[a + 10], c[a + 11], work);
+      const a = ${ARGS}, axis = c[${SPLIT}], size = c[${SPLIT} + 1], count = c[${SPLIT} + 2];
+      const m = c[a], n = c[a + 1], k = c[a + 2], ars = c[a + 4], acs = c[a + 5];
+      const brs = c[a + 7], bcs = c[a + 8], ldc = c[a + 10], beta = c[a + 11];
+      for (let i = Atomics.add(c, ${NEXT}, 1); i < count; i = Atomics.add(c, ${NEXT}, 1)) {
+        const at = i * size;
+        if (axis === 0) {
+          gemm(Math.min(size, m - at), n, k, c[a + 3] + 8 * at * ars, ars, acs, c[a + 6], brs,
+            bcs, c[a + 9] + 8 * at * ldc, ldc, beta, work);
+        } else {
+          gemm(m, Math.min(size, n - at), k, c[a + 3], ars, acs, c[a + 6] + 8 * at * bcs, brs,
+            bcs, c[a + 9] + 8 * at, ldc, beta, work);
+        }
+      }
     } catch {
       status = -1;
     }

@@ -8,7 +8,7 @@
  * @module
  */
 import { kernelCounters } from "./counters.ts";
-import { runGemm } from "./threads.ts";
+import { prepareThreads, runGemm } from "./threads.ts";
 import {
   align8,
   heapArray,
@@ -107,6 +107,7 @@ function wasmProduct(
   accumulate: boolean,
 ): boolean {
   const mn = m * n;
+  prepareThreads(engine, 2 * m * n * k); // may allocate in the arena: before staging
   const memory = engine.memory.buffer;
   const inA = a.buffer === memory, inB = b.buffer === memory, inC = out.buffer === memory;
   // staging slots, in doubles, for the operands that are not already in the wasm memory

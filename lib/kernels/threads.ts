@@ -1,7 +1,15 @@
 /**
  * A second thread for large matrix products: a worker that shares the WebAssembly memory
- * (lib/kernels/wasm_arena.ts) and computes half of the output columns, with results bit-identical
- * to one thread. Its source is lib/kernels/helper_source.ts.
+ * (lib/kernels/wasm_arena.ts) and takes chunks of the output's rows or columns while the main
+ * thread takes the others, with results bit-identical to one thread. Its source is
+ * lib/kernels/helper_source.ts.
+ *
+ * Two threads are the default on the main thread of a machine with at least two cores; one
+ * thread is the default inside a worker (such as a reproduction's worker threads, which already
+ * keep the cores busy: a helper per worker would oversubscribe them), and everywhere when the
+ * environment variable SGDLAB_KERNEL_THREADS is 1. {@link useKernelThreads} overrides both.
+ * Chunks are claimed dynamically, so a helper that gets no core (a busy machine) costs the main
+ * thread at most the chunk it holds.
  *
  * Deno cannot terminate a worker that is busy in a synchronous loop, so the helper stops itself:
  * it waits for jobs in 2 ms slices and checks a generation word each time. The main thread stops
@@ -21,16 +29,39 @@ import {
 
 /**
  * Products with at least this many floating-point operations (2·m·n·k) are split between two
- * threads when {@link useKernelThreads} asked for two.
+ * threads when two are in use (see {@link useKernelThreads}); smaller ones, where handing work
+ * to the helper would cost more than it saves, stay on one thread.
  */
 export const PARALLEL_PRODUCT_FLOPS: number = 2 ** 24;
 
-const { STATE, JOB, DONE, STATUS, GEN, ACK, ARGS } = CONTROL;
+const { STATE, JOB, DONE, STATUS, GEN, ACK, ARGS, SPLIT, NEXT } = CONTROL;
 const { STARTING, READY, EXITED, BUSY } = HELPER_STATE;
-/** A helper idle this long exits; the next large product starts a new one. */
-const HELPER_IDLE_MS = 1000;
+/**
+ * A helper idle this long exits, so that a program whose last large product is done can end
+ * soon after; the next large product starts a new one (in about 30 ms, on one thread meanwhile).
+ */
+const HELPER_IDLE_MS = 250;
 
-let kernelThreads = 1;
+/**
+ * The default number of kernel threads: 1 inside a worker, when the machine has one core, or when
+ * SGDLAB_KERNEL_THREADS is 1 (read only if env access is granted); 2 otherwise.
+ */
+function defaultThreads(): number {
+  const scope = globalThis as { WorkerGlobalScope?: unknown };
+  if (typeof scope.WorkerGlobalScope === "function") return 1;
+  if ((globalThis.navigator?.hardwareConcurrency ?? 1) < 2) return 1;
+  try {
+    const variable = "SGDLAB_KERNEL_THREADS";
+    if (Deno.permissions.querySync({ name: "env", variable }).state === "granted") {
+      if (Deno.env.get(variable) === "1") return 1;
+    }
+  } catch {
+    // no Deno namespace or no permission API: keep the default
+  }
+  return 2;
+}
+
+let kernelThreads = defaultThreads();
 let helper: { worker: Worker; control: Int32Array; gen: number; job: number } | null = null;
 /** Set when a helper did not stop when asked: no new helper may share its workspace. */
 let helperBroken = false;
@@ -39,14 +70,17 @@ let helperControl = -1, helperWork = -1;
 
 /**
  * Sets how many threads a large matrix product (at least {@link PARALLEL_PRODUCT_FLOPS}) uses,
- * 1 (the default) or 2, and returns the previous setting. With 2, a worker sharing the
- * WebAssembly memory computes half of the output columns; results are bit-identical to one
- * thread. The worker starts in the background (products run on one thread until it is ready,
- * see {@link kernelThreadsActive}), exits after a second without work (so that a program can
- * end; it restarts on demand), and is stopped by `useKernelThreads(1)`.
+ * 1 or 2, and returns the previous setting. The default is 2 on the main thread of a machine with
+ * two or more cores, and 1 inside a worker or when the environment variable
+ * SGDLAB_KERNEL_THREADS is 1. With 2, a worker sharing the WebAssembly memory takes chunks of the
+ * output's rows or columns; results are bit-identical to one thread. The worker starts in the
+ * background at the first large product (products run on one thread until it is ready, see
+ * {@link kernelThreadsActive}), exits after 250 ms without work (so that a program can end; it
+ * restarts on demand), and is stopped by `useKernelThreads(1)`.
  * Two threads pay off only when the second core is free: on the 2-core development machine a
  * 1024×256×1024 product ran 1.8× faster (256×256×256: 1.6×) when the machine was otherwise
- * idle, and no faster while other processes kept the second core busy.
+ * idle; while another process keeps the second core busy, the main thread takes the chunks the
+ * helper cannot.
  *
  * @throws {RangeError} when `threads` is not 1 or 2
  * @example
@@ -123,10 +157,11 @@ export interface GemmCall {
 }
 
 /**
- * Runs one gemm call on the main thread, or, when two threads are asked for and ready and the
- * product is large, splits its columns with the helper: columns [0, h) here and [h, n) there,
- * with h a multiple of the tile width 4, so that every entry is computed exactly as on one thread.
- * A helper that failed has its part redone here.
+ * Runs one gemm call on the main thread, or, when two threads are in use and ready and the
+ * product is large, cuts it into chunks of whole rows (when the output has at least as many rows
+ * as columns: each chunk repacks only B) or columns (each repacks only A), which this thread and
+ * the helper claim in turn. Every entry is computed exactly as on one thread, whoever computes
+ * it. A helper that failed has its chunks redone here.
  *
  * @example
  * ```ts
@@ -144,33 +179,80 @@ export interface GemmCall {
  * ```
  */
 export function runGemm(engine: WasmGemm, call: GemmCall): void {
-  const { m, n, k, a: offA, ars, acs, b: offB, brs, bcs, c: offC, ldc, beta } = call;
-  if (kernelThreads === 2 && 2 * m * n * k >= PARALLEL_PRODUCT_FLOPS && n >= 8) {
-    const h = ((n >> 1) + 3) & ~3;
-    const args = [m, n - h, k, offA, ars, acs, offB + h * bcs * 8, brs, bcs, offC + h * 8];
-    if (postToHelper(engine, args, ldc, beta)) {
-      engine.gemm(m, h, k, offA, ars, acs, offB, brs, bcs, offC, ldc, beta, 0);
+  const { m, n, k } = call;
+  const flops = 2 * m * n * k;
+  if (kernelThreads === 2 && flops >= PARALLEL_PRODUCT_FLOPS && Math.max(m, n) >= 16) {
+    const axis = m >= n ? 0 : 1, extent = axis === 0 ? m : n;
+    // 4 chunks below 2^27 FLOPs, else 8: enough to balance two threads, few enough that the
+    // operand each chunk repacks costs little; chunk sizes are multiples of the tile (4)
+    const size = ((Math.ceil(extent / (flops < 2 ** 27 ? 4 : 8)) + 3) >> 2) << 2;
+    const count = Math.ceil(extent / size);
+    const c = postToHelper(call, axis, size, count);
+    if (c !== null) {
+      let mine = 0; // a bit per chunk computed here (count ≤ 8)
+      for (let i = Atomics.add(c, NEXT, 1); i < count; i = Atomics.add(c, NEXT, 1)) {
+        runChunk(engine, call, axis, size, i);
+        mine |= 1 << i;
+      }
       if (!awaitHelper()) {
-        engine.gemm(
-          m,
-          n - h,
-          k,
-          offA,
-          ars,
-          acs,
-          offB + h * bcs * 8,
-          brs,
-          bcs,
-          offC + h * 8,
-          ldc,
-          beta,
-          0,
-        );
+        for (let i = 0; i < count; i++) {
+          if (!(mine & (1 << i))) runChunk(engine, call, axis, size, i);
+        }
       }
       return;
     }
   }
-  engine.gemm(m, n, k, offA, ars, acs, offB, brs, bcs, offC, ldc, beta, 0);
+  const { a, ars, acs, b, brs, bcs, c, ldc, beta } = call;
+  engine.gemm(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, beta, 0);
+}
+
+/**
+ * Starts the helper (or restarts one that exited on its own) when two threads are in use and a
+ * product of `flops` would use it. Call it before staging a product's operands: the first start
+ * allocates the helper's workspace in the arena, after which the staging area begins.
+ *
+ * @example
+ * ```ts
+ * import { prepareThreads } from "@lib/kernels/threads.ts";
+ * import { loadWasm } from "@lib/kernels/wasm_arena.ts";
+ * const engine = loadWasm();
+ * if (engine !== null) prepareThreads(engine, 1024); // small: nothing to start
+ * ```
+ */
+export function prepareThreads(engine: WasmGemm, flops: number): void {
+  if (kernelThreads !== 2 || flops < PARALLEL_PRODUCT_FLOPS) return;
+  if (helper === null) startHelper(engine);
+  else if (Atomics.load(helper.control, STATE) === EXITED) {
+    stopHelper();
+    startHelper(engine);
+  }
+}
+
+/** Computes chunk `i` of a call cut along `axis` (0: rows, 1: columns) into chunks of `size`. */
+function runChunk(engine: WasmGemm, call: GemmCall, axis: number, size: number, i: number): void {
+  const { m, n, k, a, ars, acs, b, brs, bcs, c, ldc, beta } = call;
+  const at = i * size;
+  if (axis === 0) {
+    const rows = Math.min(size, m - at);
+    engine.gemm(
+      rows,
+      n,
+      k,
+      a + 8 * at * ars,
+      ars,
+      acs,
+      b,
+      brs,
+      bcs,
+      c + 8 * at * ldc,
+      ldc,
+      beta,
+      0,
+    );
+  } else {
+    const cols = Math.min(size, n - at);
+    engine.gemm(m, cols, k, a, ars, acs, b + 8 * at * bcs, brs, bcs, c + 8 * at, ldc, beta, 0);
+  }
 }
 
 /** Asks the helper to exit and waits (up to a second) until it has. */
@@ -225,30 +307,39 @@ function startHelper(engine: WasmGemm): void {
 }
 
 /**
- * Hands gemm(args…, ldc, beta) to the helper if it is ready and returns true; otherwise returns
- * false (restarting a helper that exited on its own), and the caller computes everything.
+ * Hands a product cut into `count` chunks of `size` rows (axis 0) or columns (1) to the helper
+ * if it is ready and returns the control words, whose NEXT word both threads then claim chunks
+ * from; otherwise returns null, and the caller computes everything.
  */
-function postToHelper(engine: WasmGemm, args: number[], ldc: number, beta: number): boolean {
-  if (helper === null) {
-    startHelper(engine);
-    return false;
-  }
+function postToHelper(
+  call: GemmCall,
+  axis: number,
+  size: number,
+  count: number,
+): Int32Array | null {
+  if (helper === null) return null;
   const c = helper.control;
-  const state = Atomics.compareExchange(c, STATE, READY, BUSY);
-  if (state !== READY) {
-    if (state === EXITED) {
-      stopHelper();
-      startHelper(engine);
-    }
-    return false;
-  }
-  for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
-  c[ARGS + 10] = ldc;
-  c[ARGS + 11] = beta;
+  if (Atomics.compareExchange(c, STATE, READY, BUSY) !== READY) return null;
+  c[ARGS] = call.m;
+  c[ARGS + 1] = call.n;
+  c[ARGS + 2] = call.k;
+  c[ARGS + 3] = call.a;
+  c[ARGS + 4] = call.ars;
+  c[ARGS + 5] = call.acs;
+  c[ARGS + 6] = call.b;
+  c[ARGS + 7] = call.brs;
+  c[ARGS + 8] = call.bcs;
+  c[ARGS + 9] = call.c;
+  c[ARGS + 10] = call.ldc;
+  c[ARGS + 11] = call.beta;
+  c[SPLIT] = axis;
+  c[SPLIT + 1] = size;
+  c[SPLIT + 2] = count;
+  Atomics.store(c, NEXT, 0);
   helper.job = (helper.job + 1) | 0;
   Atomics.store(c, JOB, helper.job);
   Atomics.notify(c, JOB);
-  return true;
+  return c;
 }
 
 /** Waits for the helper's job; false when it failed (the caller then redoes that part). */
