@@ -90,12 +90,13 @@ export class MlpPass {
 
   /**
    * Allocates the arrays of a pass of `batch` samples through layers of `sizes` units, in the
-   * products' WebAssembly memory when `kernelMemory` is set (plain arrays where it is absent).
+   * products' WebAssembly memory when `kernelMemory` is set (plain arrays where it is absent), or
+   * with `allocate` (zero-filled arrays of the given length, e.g. a `KernelLease`'s) when given.
    */
   constructor(
     sizes: readonly number[],
     batch: number,
-    options: { kernelMemory?: boolean } = {},
+    options: { kernelMemory?: boolean; allocate?: (length: number) => Float64Array } = {},
   ) {
     if (!Number.isInteger(batch) || batch < 1) {
       throw new RangeError(
@@ -103,9 +104,10 @@ export class MlpPass {
       );
     }
     const layers = sizes.length - 1;
-    const matrix = options.kernelMemory
-      ? (rows: number, cols: number) => new Matrix(rows, cols, allocateKernelArray(rows * cols))
-      : (rows: number, cols: number) => new Matrix(rows, cols);
+    const allocate = options.allocate ?? (options.kernelMemory ? allocateKernelArray : null);
+    const matrix = allocate === null
+      ? (rows: number, cols: number) => new Matrix(rows, cols)
+      : (rows: number, cols: number) => new Matrix(rows, cols, allocate(rows * cols));
     this.batch = batch;
     this.xs = [];
     for (let l = 0; l <= layers; l++) {

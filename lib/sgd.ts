@@ -23,6 +23,11 @@ export interface SgdOptions {
   loss: string | Loss;
   /** η, constant or a schedule of the step count. */
   learningRate: LearningRate;
+  /**
+   * Allocates the workspace's pass and output gradient (zero-filled arrays of the given length),
+   * e.g. in kernel memory with a `KernelLease` (lib/kernel_lease.ts). Default: plain arrays.
+   */
+  allocate?: (length: number) => Float64Array;
 }
 
 /** What {@link Sgd.step} computed. Arrays are the workspace's: valid until the next step. */
@@ -254,6 +259,7 @@ export class Sgd {
   #steps = 0;
   #lastFiniteLoss: number | null = null;
   #workspaces = new Map<number, Workspace>();
+  readonly #allocate: ((length: number) => Float64Array) | undefined;
 
   /**
    * An optimiser for `model`, which it updates in place.
@@ -265,6 +271,7 @@ export class Sgd {
     this.loss = resolveLoss(options.loss);
     if (typeof options.learningRate !== "function") learningRateAt(options.learningRate, 0);
     this.learningRate = options.learningRate;
+    this.#allocate = options.allocate;
   }
 
   /** Number of steps taken so far. */
@@ -381,9 +388,9 @@ export class Sgd {
     if (ws === undefined) {
       const out = this.model.sizes[this.model.layers];
       ws = {
-        pass: new MlpPass(this.model.sizes, b),
+        pass: new MlpPass(this.model.sizes, b, { allocate: this.#allocate }),
         values: new Float64Array(b),
-        gradOutput: new Matrix(out, b),
+        gradOutput: new Matrix(out, b, this.#allocate?.(out * b)),
         weights: new Float64Array(b),
         scale: new Float64Array(b),
       };

@@ -12,6 +12,7 @@ import type { Dataset } from "./datasets.ts";
 import { type FitOptions, planFit } from "./fit_options.ts";
 import { NonFiniteGradientError } from "./gradient_fault.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
+import { KernelLease } from "./kernel_lease.ts";
 import { Matrix } from "./matrix.ts";
 import { MinibatchStep } from "./minibatch_step.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";
@@ -119,6 +120,11 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
   const samplerRandom = options.random.fork();
   const sampler = options.sampler ?? uniformSampler();
   sampler.reset?.();
+  // θ and every workspace live in the products' memory while training (no operand copies), and
+  // are given back at the end: see lib/kernel_lease.ts
+  const lease = new KernelLease();
+  const restore = leaseParameters(model, lease);
+  const allocate = (length: number) => lease.array(length);
   const stepper = new MinibatchStep(model, data, {
     loss,
     batchSize: b,
@@ -126,9 +132,17 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
     sampler,
     learningRate: options.learningRate,
     action: "cannot fit",
+    allocate,
   });
   const sgd = stepper.sgd!;
-  const record = recorder(model, data, { options, loss, random: evaluationRandom, steps, sgd });
+  const record = recorder(model, data, {
+    options,
+    loss,
+    random: evaluationRandom,
+    steps,
+    sgd,
+    allocate,
+  });
   const progress = progressReporter(options.progress ?? "auto");
   const { run, state } = record;
   try {
@@ -150,8 +164,30 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
     // end the display where training stopped
     if (progress !== null && !state.done) await progress.update({ ...state, done: true });
     throw error;
+  } finally {
+    restore();
+    lease.release();
   }
   return run.history;
+}
+
+/**
+ * Moves θ into leased kernel memory: each `model.thetas[l]` becomes a copy there. Returns what
+ * undoes it: the values are copied back into the original matrices, which are put back.
+ */
+function leaseParameters(model: Mlp, lease: KernelLease): () => void {
+  const originals = model.thetas.slice();
+  for (let l = 0; l < originals.length; l++) {
+    const t = originals[l], data = lease.array(t.size);
+    data.set(t.data);
+    model.thetas[l] = new Matrix(t.rows, t.cols, data);
+  }
+  return () => {
+    for (let l = 0; l < originals.length; l++) {
+      originals[l].data.set(model.thetas[l].data);
+      model.thetas[l] = originals[l];
+    }
+  };
 }
 
 /** What a fit has written and spent so far. */
@@ -168,22 +204,28 @@ interface FitRun {
 function recorder(
   model: Mlp,
   data: Dataset,
-  { options, loss, random, steps, sgd }: {
+  { options, loss, random, steps, sgd, allocate }: {
     options: FitOptions;
     loss: Loss;
     random: Random;
     steps: number;
     sgd: Sgd;
+    allocate: (length: number) => Float64Array;
   },
 ) {
   const subset = options.trainSubset === undefined
     ? null
     : seededSubset(random, data.x.cols, options.trainSubset);
   const evaluationBatch = options.evaluationBatchSize ?? 1000;
-  const trainEvaluator = new Evaluator(model, data, { indices: subset, loss, evaluationBatch });
+  const trainEvaluator = new Evaluator(model, data, {
+    indices: subset,
+    loss,
+    evaluationBatch,
+    allocate,
+  });
   const testEvaluator = options.test === undefined
     ? null
-    : new Evaluator(model, options.test, { indices: null, loss, evaluationBatch });
+    : new Evaluator(model, options.test, { indices: null, loss, evaluationBatch, allocate });
   const run: FitRun = { history: [], seconds: 0, forwardEquivalents: 0 };
   const state: ProgressState = {
     step: 0,
@@ -325,12 +367,19 @@ class Evaluator {
     { x: Matrix; y: Matrix; pass: MlpPass; values: Float64Array }
   >();
   readonly #count: number;
+  readonly #allocate: (length: number) => Float64Array;
 
   constructor(
     model: Mlp,
     data: Dataset,
-    options: { indices: Int32Array | null; loss: Loss; evaluationBatch: number },
+    options: {
+      indices: Int32Array | null;
+      loss: Loss;
+      evaluationBatch: number;
+      allocate: (length: number) => Float64Array;
+    },
   ) {
+    this.#allocate = options.allocate;
     this.#model = model;
     this.#data = data;
     this.#loss = options.loss;
@@ -352,7 +401,7 @@ class Evaluator {
         buf = {
           x: new Matrix(this.#data.x.rows, c),
           y: new Matrix(this.#data.y.rows, c),
-          pass: new MlpPass(this.#model.sizes, c),
+          pass: new MlpPass(this.#model.sizes, c, { allocate: this.#allocate }),
           values: new Float64Array(c),
         };
         this.#buffers.set(c, buf);

@@ -4,6 +4,7 @@ import type { Minibatch, SampleContext, Sampler, StepFeedback } from "@lib/sampl
 import { DivergenceError } from "@lib/sgd.ts";
 import { NonFiniteGradientError } from "@lib/gradient_fault.ts";
 import { rootError } from "./faults.ts";
+import { allocateKernelArray } from "@lib/kernels/mod.ts";
 import { classifier, classify, line, train } from "./fit_fixtures.ts";
 import { fit, type FitOptions, type HistoryRow, TrainingDivergedError } from "@lib/train.ts";
 import { notebookProgress, progressEnvironment, type ProgressState } from "@lib/progress.ts";
@@ -405,4 +406,18 @@ Deno.test("an initial model with no finite training loss is refused as such, not
       return true;
     },
   );
+});
+
+Deno.test("fit trains θ in kernel memory and gives it back: the model keeps its own matrices, holding the trained values, and more fits of the same shapes take no new kernel memory", async () => {
+  const model = classifier(3), originals = model.thetas.slice();
+  let during: Float64Array[] = [];
+  await classify({ onEvaluate: () => during = model.thetas.map((t) => t.data.slice()) }, model);
+  assert.ok(model.thetas.every((t, l) => t === originals[l]), "the original matrices are back");
+  assert.deepEqual(model.thetas.map((t) => t.data), during, "holding the values of the last step");
+  const before = allocateKernelArray(1).byteOffset;
+  await classify({}, classifier(3));
+  await classify({}, classifier(3));
+  const after = allocateKernelArray(1).byteOffset;
+  // each fit leases the arrays the one before released: the arena moved by the probe alone
+  assert.ok(after - before <= 64, `the arena moved by ${after - before} bytes`);
 });

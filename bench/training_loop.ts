@@ -1,0 +1,337 @@
+/**
+ * The training loop against the bare step: what `fit` (lib/train.ts) costs per step beyond
+ * `passWorkload(config).step()` (lib/pass_workload.ts), on the course's networks, the classifiers
+ * and the importance reproduction's own networks, with uniform sampling and gathering included;
+ * what a presampled importance step costs against its forward-equivalent price; and whether a
+ * training step allocates in steady state.
+ *
+ * Run as `deno run --allow-read --allow-write --allow-env --v8-flags=--expose-gc
+ * bench/training_loop.ts [--quick]`: it writes `results/bench/training_loop.csv` with the columns
+ * {@link TRAINING_LOOP_COLUMNS} and `results/bench/training_loop_heap.csv` with
+ * {@link HEAP_COLUMNS}, and prints both. Wall-clock times: compare ratios within one run.
+ *
+ * How it times: a fit with `evaluateEvery = k` (k steps lasting about `blockMs`), progress "none",
+ * whose `onEvaluate` times a block of k bare steps; the fit's block time is the difference of the
+ * history's `seconds` (training only, evaluation excluded). So fit and bare blocks alternate and
+ * the medians over blocks share the machine's load. The presampled fit (the presampler of
+ * lib/sampling/presampler.ts, `alwaysOn`) is timed the same way against bare blocks, and its
+ * price is chained through the bare step: presampled/bare over (fit/bare × price).
+ *
+ * @module
+ */
+import {
+  classifierConfig,
+  courseConfig,
+  type Dataset,
+  Mlp,
+  oneHot,
+  type PassConfig,
+  passWorkload,
+  Random,
+} from "@lib/mod.ts";
+import { fit } from "@lib/train.ts";
+import { type Minibatch, type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
+import { importanceProfiles } from "@lib/experiments/importance/profile.ts";
+import { median } from "@lib/stats.ts";
+import { resultsDir, writeCsv } from "@lib/io.ts";
+import { textTable } from "@lib/table.ts";
+
+/** The columns of `results/bench/training_loop.csv`. */
+export const TRAINING_LOOP_COLUMNS = [
+  "config",
+  "bare_step_ms",
+  "fit_step_ms",
+  "fit_over_bare",
+  "presampled_step_ms",
+  "presampled_over_price",
+] as const;
+
+/** The columns of `results/bench/training_loop_heap.csv`. */
+export const HEAP_COLUMNS = [
+  "config",
+  "steps",
+  "retained_bytes",
+  "allocated_bytes_per_step",
+  "gc_exposed",
+] as const;
+
+/** One row of `training_loop.csv`. */
+export type TrainingLoopRow = Record<(typeof TRAINING_LOOP_COLUMNS)[number], string | number>;
+
+/** One row of `training_loop_heap.csv`. */
+export type HeapRow = Record<(typeof HEAP_COLUMNS)[number], string | number | boolean>;
+
+/**
+ * The configurations: the course's networks (n = 64, 256, 1024; B = 32, 256; L = 4, tanh,
+ * squared error), the 784-256-256-10 classifier at B = 128 and 784-64-64-10 at B = 32 (relu,
+ * softmax cross-entropy), and the importance reproduction's networks at its b (quick and full),
+ * without repeats; `quick` keeps those with n <= 256 and B <= 128.
+ *
+ * @example
+ * ```ts
+ * import { trainingLoopConfigs } from "../bench/training_loop.ts";
+ * import assert from "node:assert/strict";
+ * const names = trainingLoopConfigs().map((c) => c.name);
+ * assert.ok(names.includes("784-64-64-10 B=32"));
+ * assert.equal(new Set(names).size, names.length);
+ * ```
+ */
+export function trainingLoopConfigs(options: { quick?: boolean } = {}): PassConfig[] {
+  const { quick, full } = importanceProfiles;
+  const all = [
+    ...[64, 256, 1024].flatMap((n) =>
+      [32, 256].map((batch) => courseConfig(n, { batch, hidden: 4 }))
+    ),
+    classifierConfig(),
+    classifierConfig({ sizes: [784, 64, 64, 10], batch: 32 }),
+    classifierConfig({ sizes: [784, ...quick.hidden, 10], batch: quick.batchSize }),
+    classifierConfig({ sizes: [784, ...full.hidden, 10], batch: full.batchSize }),
+  ];
+  const seen = new Set<string>();
+  return all.filter((c) => {
+    if (seen.has(c.name)) return false;
+    seen.add(c.name);
+    return !options.quick || (c.n <= 256 && c.batch <= 128);
+  });
+}
+
+/**
+ * A synthetic training set for a configuration: normal inputs, and normal targets (squared
+ * error) or one-hot labels (cross-entropy); `samples` columns (default 8000 for 784 inputs, as
+ * the quick importance reproduction's MNIST, else 4096).
+ *
+ * @example
+ * ```ts
+ * import { loopDataset } from "../bench/training_loop.ts";
+ * import { courseConfig, Random } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const data = loopDataset(courseConfig(8, { batch: 4, hidden: 2 }), { random: new Random(1), samples: 10 });
+ * assert.equal(data.x.shape, "8x10");
+ * ```
+ */
+export function loopDataset(
+  config: PassConfig,
+  options: { random: Random; samples?: number },
+): Dataset {
+  const { sizes } = config, random = options.random;
+  const n = options.samples ?? (sizes[0] === 784 ? 8000 : 4096);
+  const out = sizes[sizes.length - 1];
+  const x = random.normalMatrix(sizes[0], n);
+  if (config.loss === "squaredError") {
+    return { name: config.name, x, y: random.normalMatrix(out, n), labels: null };
+  }
+  const labels = Int32Array.from({ length: n }, () => random.int(out));
+  return { name: config.name, x, y: oneHot(labels, out), labels };
+}
+
+/** Blocks of fit steps run before timing (the compiler's warm-up). */
+const WARM_UP_BLOCKS = 3;
+
+/** Medians over blocks of one interleaved fit, per step. */
+interface Interleaved {
+  fitMs: number;
+  bareMs: number;
+  /** The mean forward-equivalent price of a step relative to a uniform step's 3b. */
+  price: number;
+}
+
+/**
+ * Times a fit with `sampler` in blocks of k steps, each followed (in `onEvaluate`) by a block of k
+ * bare steps; medians per step over the blocks after the warm-up.
+ */
+async function interleaved(
+  config: PassConfig,
+  { sampler, rounds, blockMs }: { sampler: Sampler; rounds: number; blockMs: number },
+): Promise<Interleaved> {
+  const bare = passWorkload(config, { random: new Random(1) });
+  for (let c = 0; c < 3; c++) bare.step(); // warm-up
+  let calls = 0;
+  const start = performance.now();
+  while (performance.now() - start < blockMs / 2 || calls < 2) {
+    bare.step();
+    calls++;
+  }
+  const k = Math.max(1, Math.round(blockMs / ((performance.now() - start) / calls)));
+  const data = loopDataset(config, { random: new Random(2) });
+  const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
+  const fitMs: number[] = [], bareMs: number[] = [];
+  let previous = 0, priced = 0, steps = 0;
+  const b = config.batch;
+  const counting: Sampler = {
+    name: sampler.name,
+    sample(context) {
+      const batch: Minibatch = sampler.sample(context);
+      priced += ((batch.pass === undefined ? 3 * b : 2 * b) + batch.forwardEquivalents) / (3 * b);
+      steps++;
+      return batch;
+    },
+    observe: sampler.observe?.bind(sampler),
+    reset: sampler.reset?.bind(sampler),
+  };
+  await fit(model, data, {
+    loss: config.loss,
+    random: new Random(4),
+    batchSize: b,
+    learningRate: config.loss === "squaredError" ? 1e-3 : 0.01,
+    steps: (rounds + WARM_UP_BLOCKS) * k,
+    evaluateEvery: k,
+    trainSubset: Math.min(b, data.x.cols),
+    progress: "none",
+    sampler: counting,
+    onEvaluate(row) {
+      const timed = row.step > WARM_UP_BLOCKS * k;
+      if (timed) fitMs.push((row.seconds - previous) * 1000 / k);
+      previous = row.seconds;
+      const t0 = performance.now();
+      for (let c = 0; c < k; c++) bare.step();
+      if (timed) bareMs.push((performance.now() - t0) / k);
+    },
+  });
+  return { fitMs: median(fitMs), bareMs: median(bareMs), price: priced / steps };
+}
+
+/**
+ * Measures one configuration: the bare step, the fit step (uniform) and the presampled step, each
+ * a median over `rounds` interleaved blocks of about `blockMs`.
+ *
+ * @example
+ * ```ts
+ * import { measureTrainingLoop } from "../bench/training_loop.ts";
+ * import { courseConfig } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const row = await measureTrainingLoop(courseConfig(8, { batch: 4, hidden: 2 }), { rounds: 2, blockMs: 1 });
+ * assert.equal(row.config, "n=8 B=4 L=2");
+ * assert.ok(Number(row.fit_over_bare) > 0); // a time: not asserted beyond being measured
+ * ```
+ */
+export async function measureTrainingLoop(
+  config: PassConfig,
+  options: { rounds?: number; blockMs?: number } = {},
+): Promise<TrainingLoopRow> {
+  const rounds = options.rounds ?? 7, blockMs = options.blockMs ?? 100;
+  const uniform = await interleaved(config, { sampler: uniformSampler(), rounds, blockMs });
+  const presampled = await interleaved(config, {
+    sampler: presampler({ alwaysOn: true }),
+    rounds,
+    blockMs,
+  });
+  const fitOverBare = uniform.fitMs / uniform.bareMs;
+  const presampledOverBare = presampled.fitMs / presampled.bareMs;
+  return {
+    config: config.name,
+    bare_step_ms: uniform.bareMs,
+    fit_step_ms: uniform.fitMs,
+    fit_over_bare: fitOverBare,
+    presampled_step_ms: presampled.fitMs,
+    presampled_over_price: presampledOverBare / (fitOverBare * presampled.price),
+  };
+}
+
+/**
+ * Heap use of `steps` steady-state fit steps (uniform sampling): the bytes still held after a
+ * garbage collection (`retained_bytes`, needs `--v8-flags=--expose-gc`, else without one) and
+ * the median bytes allocated per step (V8 heap plus array buffers, read in the sampler before
+ * each draw, less what reading costs; steps during which a collection ran are skipped).
+ *
+ * @example
+ * ```ts
+ * import { measureHeap } from "../bench/training_loop.ts";
+ * import { courseConfig } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const row = await measureHeap(courseConfig(8, { batch: 4, hidden: 2 }), { steps: 50 });
+ * assert.equal(row.steps, 50);
+ * ```
+ */
+export async function measureHeap(
+  config: PassConfig,
+  options: { steps?: number } = {},
+): Promise<HeapRow> {
+  const steps = options.steps ?? 1000;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const used = () => {
+    const m = Deno.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const data = loopDataset(config, { random: new Random(2) });
+  const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
+  const inner = uniformSampler();
+  const readings: number[] = [];
+  let reading = false;
+  const sampler: Sampler = {
+    name: inner.name,
+    sample(context) {
+      if (reading) readings.push(used());
+      return inner.sample(context);
+    },
+    reset: inner.reset,
+  };
+  let atStart = 0, retained = 0;
+  await fit(model, data, {
+    loss: config.loss,
+    random: new Random(4),
+    batchSize: config.batch,
+    learningRate: config.loss === "squaredError" ? 1e-3 : 0.01,
+    steps: 2 * steps,
+    evaluateEvery: steps,
+    trainSubset: Math.min(config.batch, data.x.cols),
+    progress: "none",
+    sampler,
+    onEvaluate(row) {
+      if (row.step === steps) {
+        gc?.();
+        gc?.();
+        atStart = used();
+        reading = true;
+      } else if (row.step === 2 * steps) {
+        reading = false;
+        gc?.();
+        retained = used() - atStart;
+      }
+    },
+  });
+  // what reading itself allocates, by the same read in a loop
+  const calibration: number[] = [];
+  for (let i = 0; i < 200; i++) calibration.push(used());
+  const increments = (xs: number[]) => {
+    const out: number[] = [];
+    for (let i = 1; i < xs.length; i++) if (xs[i] >= xs[i - 1]) out.push(xs[i] - xs[i - 1]);
+    return out.length === 0 ? [0] : out;
+  };
+  return {
+    config: config.name,
+    steps,
+    retained_bytes: retained,
+    allocated_bytes_per_step: Math.max(
+      0,
+      median(increments(readings)) - median(increments(calibration)),
+    ),
+    gc_exposed: gc !== undefined,
+  };
+}
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  const configs = trainingLoopConfigs({ quick });
+  const rows: TrainingLoopRow[] = [];
+  for (const config of configs) {
+    const row = await measureTrainingLoop(config, { rounds: quick ? 5 : 7 });
+    rows.push(row);
+    console.error(`${config.name}: fit/bare ${Number(row.fit_over_bare).toFixed(3)}`);
+  }
+  const heap: HeapRow[] = [];
+  for (const config of configs.filter((c) => c.n <= 256 && c.batch <= 128)) {
+    heap.push(await measureHeap(config));
+  }
+  const dir = resultsDir("bench");
+  await writeCsv(`${dir}/training_loop.csv`, rows);
+  await writeCsv(`${dir}/training_loop_heap.csv`, heap);
+  const fmt = (r: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(r).map((
+        [k, v],
+      ) => [k, typeof v === "number" ? Number(v.toPrecision(4)) : String(v)]),
+    );
+  console.log(textTable(rows.map(fmt)));
+  console.log(textTable(heap.map(fmt)));
+}
