@@ -1,5 +1,6 @@
 /**
- * `deno task bench:report [--quick] [--from FILE] [--out DIR] [--peers [--python CMD]]`: runs
+ * `deno task bench:report [--quick] [--from FILE] [--out DIR] [--peers [--python CMD]]
+ * [--training-loop]`: runs
  * `deno bench --json bench/forward_backward_bench.ts` in a subprocess (or reads a saved JSON with
  * `--from`), and writes under `results/bench/`:
  *
@@ -19,6 +20,9 @@
  * and writes `peers.csv` (bench/peer_rows.ts) and a section of REPORT.md. The Python is `--python`
  * or the first of /usr/bin/python3 and python3 that imports torch; without one, it says how to
  * install PyTorch and carries on.
+ *
+ * When `<out>/training_loop.csv` exists (written by bench/training_loop.ts), REPORT.md gives its
+ * table (bench/training_loop_section.ts); `--training-loop` runs that script first.
  *
  * @module
  */
@@ -44,6 +48,12 @@ import { saveChart } from "@lib/plot.ts";
 import { signedPercent, significant } from "@lib/format.ts";
 import { PEER_COLUMNS, peersMarkdown, type PeersOutcome } from "./peer_rows.ts";
 import { comparePeers } from "./compare_peers.ts";
+import {
+  readTrainingLoop,
+  runTrainingLoop,
+  trainingLoopMarkdown,
+  type TrainingLoopTables,
+} from "./training_loop_section.ts";
 
 /** The bench file this report runs. */
 export const BENCH_FILE = "bench/forward_backward_bench.ts";
@@ -259,6 +269,8 @@ export function reportMarkdown(input: {
   runtime: string;
   command: string;
   date: string;
+  /** The tables of bench/training_loop.ts, absent when it has not written them. */
+  trainingLoop?: TrainingLoopTables | null;
   /** The PyTorch comparison (`--peers`), absent without it. */
   peers?: PeersOutcome;
   /**
@@ -370,6 +382,7 @@ export function reportMarkdown(input: {
       : `The step at ${STEP_TARGET.config} was not benched in this run.`,
     "",
   );
+  if (input.trainingLoop) out.push(trainingLoopMarkdown(input.trainingLoop));
   if (input.peers) out.push(peersMarkdown(input.peers));
   out.push("## Agreement of mean, p75 and minimum", "");
   const noisy = details.filter((d) => d.noisy);
@@ -430,6 +443,7 @@ async function main(args: string[]): Promise<void> {
       out: { type: "string" },
       peers: { type: "boolean", default: false },
       python: { type: "string" },
+      "training-loop": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -447,12 +461,15 @@ async function main(args: string[]): Promise<void> {
     details.map((d) => ({ config: d.config, step_ms: d.step_ms, gflops_step: d.gflops_step })),
   );
   await saveChart(ratioChart(rows), join(out, "ratio"));
+  if (values["training-loop"]) {
+    await runTrainingLoop({ quick: values.quick, out }).catch((e) =>
+      console.error(`bench:report: ${(e as Error).message}; the report carries on without it`)
+    );
+  }
   const peers = values.peers
     ? await comparePeers(out, { quick: values.quick, python: values.python })
     : undefined;
-  const command = `deno task bench:report${values.quick ? " --quick" : ""}${
-    values.from ? ` --from ${values.from}` : ""
-  }${values.peers ? " --peers" : ""}${values.python ? ` --python ${values.python}` : ""}`;
+  const command = ["deno task bench:report", ...args].join(" ");
   await writeFileAtomic(
     join(out, "REPORT.md"),
     reportMarkdown({
@@ -463,6 +480,7 @@ async function main(args: string[]): Promise<void> {
       runtime: `${parsed.runtime} (cpu "${parsed.cpu}")`,
       command,
       date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+      trainingLoop: await readTrainingLoop(out),
       peers,
       // Hook: peak-RSS rows of the reproductions (issue 11's Memory section) go here once measured.
       memory: undefined,

@@ -203,7 +203,7 @@ Deno.test("bench:report --quick --peers writes peers.csv: two rows per configura
     assert.ok(rows.every((r) => r.torch_ms === 1 && r.rounds === 5)); // the stand-in's 1 ms
     const md = await Deno.readTextFile(join(dir, "REPORT.md"));
     assert.match(md, /PyTorch 9\.9\.9 \(Python 3\.99\.0/);
-    assert.match(md, /deno task bench:report --quick --from .* --peers --python/);
+    assert.match(md, /`deno task bench:report --from \S+ --out \S+ --quick --peers --python /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

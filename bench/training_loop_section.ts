@@ -1,0 +1,172 @@
+/**
+ * The training loop's section of `results/bench/REPORT.md`: the tables that `bench/training_loop.ts`
+ * writes (`training_loop.csv`, `training_loop_heap.csv`), judged against issue 11's targets, and
+ * `bench:report --training-loop`, which runs that script first.
+ *
+ * The section reads the CSV files, not the script's functions, so that it depends only on the
+ * columns the issue fixes: `config,bare_step_ms,fit_step_ms,fit_over_bare,presampled_step_ms,
+ * presampled_over_price`.
+ *
+ * @module
+ */
+import { copyFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type CsvRow, readCsv, repoRoot, resultsDir } from "@lib/io.ts";
+import { markdownTable } from "@lib/table.ts";
+
+/** Issue 11's targets: `fit` and a presampled step cost at most this factor of their price. */
+export const TRAINING_LOOP_TARGET = 1.1;
+/** The script that measures the training loop, from the repository root. */
+export const TRAINING_LOOP_SCRIPT = "bench/training_loop.ts";
+const FILES = ["training_loop.csv", "training_loop_heap.csv"] as const;
+
+/** What `bench/training_loop.ts` wrote into a folder. */
+export interface TrainingLoopTables {
+  /** Rows of `training_loop.csv`. */
+  rows: CsvRow[];
+  /** Rows of `training_loop_heap.csv`, or null when it is absent. */
+  heap: CsvRow[] | null;
+  /** When `training_loop.csv` was written, "YYYY-MM-DD HH:MM UTC". */
+  written: string;
+}
+
+/**
+ * Reads `training_loop.csv` (and `training_loop_heap.csv` when present) from `dir`; null when
+ * `training_loop.csv` is absent.
+ *
+ * @example
+ * ```ts
+ * import { readTrainingLoop } from "../bench/training_loop_section.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await readTrainingLoop(dir), null);
+ * await Deno.writeTextFile(`${dir}/training_loop.csv`, "config,fit_over_bare\nn=64 B=32 L=4,1.2\n");
+ * const t = (await readTrainingLoop(dir))!;
+ * assert.deepEqual([t.rows, t.heap], [[{ config: "n=64 B=32 L=4", fit_over_bare: 1.2 }], null]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readTrainingLoop(dir: string): Promise<TrainingLoopTables | null> {
+  const stat = await Deno.stat(join(dir, FILES[0])).catch(() => null);
+  if (stat === null) return null;
+  const heapPath = join(dir, FILES[1]);
+  const hasHeap = (await Deno.stat(heapPath).catch(() => null)) !== null;
+  return {
+    rows: await readCsv(join(dir, FILES[0])),
+    heap: hasHeap ? await readCsv(heapPath) : null,
+    written: (stat.mtime ?? new Date()).toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  };
+}
+
+/** "met", "MISSED", or "" for a missing value. */
+function judge(v: unknown): string {
+  return typeof v !== "number" ? "" : v <= TRAINING_LOOP_TARGET ? "met" : "MISSED";
+}
+
+/**
+ * The section: the training loop's table with each ratio judged against 1.10, the misses named,
+ * and the heap table when there is one.
+ *
+ * @example
+ * ```ts
+ * import { trainingLoopMarkdown } from "../bench/training_loop_section.ts";
+ * import assert from "node:assert/strict";
+ * const md = trainingLoopMarkdown({
+ *   rows: [{ config: "784-64-64-10 B=32", bare_step_ms: 0.5, fit_step_ms: 1, fit_over_bare: 2, presampled_step_ms: 2, presampled_over_price: 1.05 }],
+ *   heap: null,
+ *   written: "2026-11-30 03:00 UTC",
+ * });
+ * assert.match(md, /\| 784-64-64-10 B=32 \| 0\.5 \| 1 \| 2 \| 2 \| 1\.05 \| MISSED \| met \|/);
+ * assert.match(md, /`fit`: \*\*missed for 1 of 1\*\*: 784-64-64-10 B=32 \(2×\)/);
+ * ```
+ */
+export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
+  const { rows, heap } = tables;
+  const out = ["## The training loop against the bare step", ""];
+  out.push(
+    `From \`${TRAINING_LOOP_SCRIPT}\` (\`training_loop.csv\`, written ${tables.written}): ` +
+      "`fit`'s step against the bare step (`passWorkload(config).step()`), sampling and " +
+      "gathering included, and a presampled importance step against its forward-equivalent " +
+      `price. Targets (issue 11): both ratios at most ${TRAINING_LOOP_TARGET}.`,
+    "",
+  );
+  if (rows.length === 0) {
+    out.push("The file has no rows.", "");
+    return out.join("\n");
+  }
+  out.push(
+    markdownTable(rows.map((r) => ({
+      ...r,
+      fit: judge(r.fit_over_bare),
+      presampled: judge(r.presampled_over_price),
+    }))),
+    "",
+  );
+  for (
+    const [what, column] of [["`fit`", "fit_over_bare"], ["presampled", "presampled_over_price"]]
+  ) {
+    const judged = rows.filter((r) => typeof r[column] === "number");
+    const misses = judged.filter((r) => (r[column] as number) > TRAINING_LOOP_TARGET);
+    out.push(
+      `- ${what}: ` +
+        (misses.length === 0
+          ? `met for all ${judged.length} configurations.`
+          : `**missed for ${misses.length} of ${judged.length}**: ${
+            misses.map((r) => `${r.config} (${r[column]}×)`).join(", ")
+          }.`),
+    );
+  }
+  out.push("");
+  if (heap !== null && heap.length > 0) {
+    out.push(
+      "Heap of a training step in steady state (`training_loop_heap.csv`): bytes still held " +
+        "after the steps and a garbage collection, and bytes allocated per step.",
+      "",
+      markdownTable(heap),
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+/**
+ * `--training-loop`: runs `bench/training_loop.ts` (with `--quick` when asked, and
+ * `--v8-flags=--expose-gc` for its heap measurement) in a subprocess; the script writes into
+ * `results/bench/`, and when `out` is another folder its two CSV files are copied there.
+ *
+ * @throws {Error} when the script is missing or fails
+ * @example
+ * ```ts
+ * import { runTrainingLoop } from "../bench/training_loop_section.ts";
+ * import assert from "node:assert/strict";
+ * await assert.rejects(
+ *   runTrainingLoop({ quick: true, out: "/tmp", script: "bench/no_such_script.ts" }),
+ *   /cannot run the training loop bench: bench\/no_such_script\.ts is missing/,
+ * );
+ * ```
+ */
+export async function runTrainingLoop(
+  options: { quick: boolean; out: string; script?: string },
+): Promise<void> {
+  const script = options.script ?? TRAINING_LOOP_SCRIPT;
+  const action = "cannot run the training loop bench";
+  if ((await Deno.stat(join(repoRoot(), script)).catch(() => null)) === null) {
+    throw new Error(`${action}: ${script} is missing`);
+  }
+  const args = ["run", "--allow-read", "--allow-write", "--allow-env", "--v8-flags=--expose-gc"];
+  args.push(script, ...(options.quick ? ["--quick"] : []));
+  console.error(`bench:report: deno ${args.join(" ")}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: repoRoot(),
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`${action}: ${script} exited with code ${code}`);
+  const written = resultsDir("bench");
+  if (resolve(written) !== resolve(options.out)) {
+    for (const f of FILES) {
+      await copyFile(join(written, f), join(options.out, f)).catch(() => {});
+    }
+  }
+}
