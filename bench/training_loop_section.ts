@@ -13,6 +13,7 @@ import { copyFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type CsvRow, readCsv, repoRoot, resultsDir } from "@lib/io.ts";
 import { markdownTable } from "@lib/table.ts";
+import { significant } from "@lib/format.ts";
 
 /** Issue 11's targets: `fit` and a presampled step cost at most this factor of their price. */
 export const TRAINING_LOOP_TARGET = 1.1;
@@ -112,7 +113,7 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
         (misses.length === 0
           ? `met for all ${judged.length} configurations.`
           : `**missed for ${misses.length} of ${judged.length}**: ${
-            misses.map((r) => `${r.config} (${r[column]}×)`).join(", ")
+            misses.map((r) => `${r.config} (${significant(r[column] as number, 3)}×)`).join(", ")
           }.`),
     );
   }
