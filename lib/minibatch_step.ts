@@ -53,6 +53,11 @@ export interface MinibatchStepOptions {
    * e.g. in kernel memory with a `KernelLease` (lib/kernel_lease.ts). Default: plain arrays.
    */
   allocate?: (length: number) => Float64Array;
+  /**
+   * The data set's x was checked finite (as `fit` does with `validateDataset`) and does not
+   * change: the forward pass of each step skips scanning the gathered x. Default false.
+   */
+  finiteData?: boolean;
 }
 
 /** What {@link MinibatchStep.take} did: the batch drawn and the SGD step taken on it. */
@@ -112,6 +117,7 @@ export class MinibatchStep {
   readonly #allocate: ((length: number) => Float64Array) | undefined;
   readonly #gatherX: ColumnGatherer | null;
   readonly #gatherY: ColumnGatherer | null;
+  readonly #finiteData: boolean;
 
   /**
    * A step helper for `model` on `data`; allocates the gathered x and y once.
@@ -137,6 +143,7 @@ export class MinibatchStep {
       allocate: options.allocate,
     });
     this.#allocate = options.allocate;
+    this.#finiteData = options.finiteData ?? false;
     this.x = new Matrix(data.x.rows, b);
     this.y = new Matrix(data.y.rows, b);
     this.#gatherX = data.x.rows >= SAMPLE_MAJOR_ROWS ? new ColumnGatherer(data.x) : null;
@@ -196,7 +203,11 @@ export class MinibatchStep {
     if (this.#sgd === null) {
       throw new RangeError(`${this.#action}: an SGD step needs a learningRate`);
     }
-    return this.#sgd.step(this.x, this.y, { weights: batch.weights, pass: batch.pass });
+    return this.#sgd.step(this.x, this.y, {
+      weights: batch.weights,
+      pass: batch.pass,
+      finiteInput: this.#finiteData,
+    });
   }
 
   /**

@@ -308,10 +308,12 @@ export class Mlp {
    * The forward pass on a (d_0 − 1) × B batch, keeping every z_l and x_l.
    *
    * @param pass a pass of the same batch size to reuse; a new one is allocated otherwise
+   * @param options `finiteInput`: x is known to be finite (gathered from a data set the caller
+   *   checked), so it is not scanned again
    * @throws {RangeError} for a wrong row count, an empty batch, or NaN/Infinity in x (naming the
    *   sample, that is the column) or in Θ (naming the layer)
    */
-  forward(x: Matrix, pass?: MlpPass): MlpPass {
+  forward(x: Matrix, pass?: MlpPass, options: { finiteInput?: boolean } = {}): MlpPass {
     const sizes = this.sizes, b = x.cols;
     if (x.rows !== sizes[0]) {
       throw new RangeError(
@@ -321,7 +323,7 @@ export class Mlp {
       );
     }
     if (b === 0) throw new RangeError("cannot run the forward pass on an empty batch (0 columns)");
-    const bad = firstNonFinite(x);
+    const bad = options.finiteInput ? null : firstNonFinite(x);
     if (bad !== null) {
       throw new RangeError(
         `cannot run the forward pass: sample ${bad.col} of the batch (column ${bad.col} of x, ${x.shape}) has ${bad.value} in input ${bad.row}`,

@@ -133,6 +133,7 @@ export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promi
     learningRate: options.learningRate,
     action: "cannot fit",
     allocate,
+    finiteData: true, // planFit checked x
   });
   const sgd = stepper.sgd!;
   const record = recorder(model, data, {

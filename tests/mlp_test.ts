@@ -323,3 +323,13 @@ Deno.test("lossAndGradient names the layer, the sample and the cause when a grad
       ),
   );
 });
+
+Deno.test("a forward pass told its input is finite gives the same bits, and only then skips naming a bad sample", () => {
+  const net = Mlp.create([3, 4, 2], { random: new Random(6) });
+  const x = new Random(7).normalMatrix(3, 5);
+  const checked = net.forward(x).output.data;
+  assert.deepStrictEqual(net.forward(x, undefined, { finiteInput: true }).output.data, checked);
+  x.data[4] = NaN;
+  assert.throws(() => net.forward(x), /sample 4 of the batch/);
+  assert.ok(net.forward(x, undefined, { finiteInput: true }).output.data.some(Number.isNaN));
+});
