@@ -231,3 +231,39 @@ Deno.test("bad options and scores are rejected with errors naming them", () => {
     /cannot draw with the sampler 'importance \(upper bound\)': batchSize must be an integer >= 1/,
   );
 });
+
+Deno.test("drawWithWeights into given arrays makes the same draws and weights as into fresh ones, and checks their lengths", () => {
+  const p = importanceDistribution([0.5, 3, 0, 1, 2.5]);
+  const positions = new Int32Array(7), weights = new Float64Array(7), cdf = new Float64Array(5);
+  for (let seed = 0; seed < 3; seed++) {
+    const fresh = drawWithWeights(p, { batchSize: 7, random: new Random(seed) });
+    const into = drawWithWeights(p, {
+      batchSize: 7,
+      random: new Random(seed),
+      positions,
+      weights,
+      cdf,
+    });
+    assert.equal(into.positions, positions);
+    assert.equal(into.weights, weights);
+    assert.deepEqual(positions, fresh.positions);
+    assert.deepEqual(weights, fresh.weights);
+  }
+  const random = new Random(1);
+  assert.throws(
+    () => drawWithWeights(p, { batchSize: 7, random, positions: new Int32Array(6) }),
+    /cannot draw with weights: positions has length 6, expected 7/,
+  );
+  assert.throws(
+    () => drawWithWeights(p, { batchSize: 7, random, cdf: new Float64Array(4) }),
+    /cdf has length 4, expected 5/,
+  );
+  assert.throws(
+    () => drawWithWeights([0, 0], { batchSize: 1, random, cdf: new Float64Array(2) }),
+    /all 2 weights are zero/,
+  );
+  assert.throws(
+    () => drawWithWeights([1, -1], { batchSize: 1, random, cdf: new Float64Array(2) }),
+    /weight 1 is -1/,
+  );
+});

@@ -97,35 +97,33 @@ Deno.test("the two τ variants switch at different points: √ratio needs CV² >
   assertClose(off.tau, Math.sqrt(3), { rtol: 1e-2, atol: 0 });
 });
 
-Deno.test("fit counts 3b per step plus B per importance step", async () => {
+Deno.test("fit counts 3b per step plus B − b per importance step that reuses its forward pass, B without reuse", async () => {
   const { data, model } = classification(30, 43);
   const b = 4;
-  for (const [presample, B] of [[3, 12], [2.5, 10]]) {
-    const sampler = presampler({ alwaysOn: true, presample });
-    const history = await fit(model.clone(), data, {
+  const run = async (sampler: ReturnType<typeof presampler>, steps: number) =>
+    (await fit(model.clone(), data, {
       loss: "softmaxCrossEntropy",
       random: new Random(1),
       batchSize: b,
       learningRate: 0.1,
-      steps: 10,
+      steps,
       sampler,
       progress: "none",
-    });
-    assert.equal(history.at(-1)!.forward_equivalents, 10 * (3 * b + B));
-    assert.equal(sampler.state.importanceSteps, 10);
+    })).at(-1)!.forward_equivalents;
+  for (const [presample, B] of [[3, 12], [2.5, 10]]) {
+    const sampler = presampler({ alwaysOn: true, presample });
+    assert.equal(await run(sampler, 10), 10 * (2 * b + B), "B + 2b per step");
+    assert.deepEqual([sampler.state.importanceSteps, sampler.state.reusedSteps], [10, 10]);
     assert.ok(sampler.state.tau > 0, "τ tracked even when always on");
+    const recomputing = presampler({ alwaysOn: true, presample, reusePass: "never" });
+    assert.equal(await run(recomputing, 10), 10 * (3 * b + B), "B + 3b per step");
+    assert.equal(recomputing.state.reusedSteps, 0);
   }
   const exact = presampler({ alwaysOn: true, score: "gradientNorm" });
-  const history = await fit(model.clone(), data, {
-    loss: "softmaxCrossEntropy",
-    random: new Random(1),
-    batchSize: b,
-    learningRate: 0.1,
-    steps: 5,
-    sampler: exact,
-    progress: "none",
-  });
-  assert.equal(history.at(-1)!.forward_equivalents, 5 * (3 * b + 3 * 12), "3B for the exact norm");
+  assert.equal(await run(exact, 5), 5 * (2 * b + 3 * 12), "3B for the exact norm, less b");
+  const uniformScore = presampler({ alwaysOn: true, score: "uniform" });
+  assert.equal(await run(uniformScore, 5), 5 * 3 * b, "no forward pass to reuse, nothing spent");
+  assert.equal(uniformScore.state.reusedSteps, 0);
 });
 
 /**

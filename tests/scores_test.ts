@@ -236,3 +236,67 @@ Deno.test("upperBoundFromPass leaves δ_L of the summed loss in the pass", () =>
   model.backward(pass, resolveLoss("squaredError").gradOutput(pass.output, y));
   assertClose(delta, pass.delta(2), { rtol: 1e-15, atol: 0 });
 });
+
+Deno.test("a Scorer keeps the forward pass of columns that fit one chunk, for scores that run one, and only then", () => {
+  const random = new Random(17), n = 9;
+  const model = Mlp.create([3, 4, 2], { random, activation: "tanh" });
+  const data = {
+    name: "toy",
+    x: random.normalMatrix(3, n),
+    y: random.normalMatrix(2, n),
+    labels: null,
+  };
+  const indices = [8, 1, 8, 4];
+  const direct = model.forward(data.x.gatherColumns(indices));
+  for (const name of ["loss", "upperBound", "gradientNorm"]) {
+    const scorer = new Scorer(name, { loss: "squaredError", chunk: 4 });
+    scorer.scoreColumns(model, data, { indices });
+    const kept = scorer.lastPass!;
+    kept.xs.forEach((x, l) => assert.deepEqual(x.data, direct.xs[l].data, `${name}: x_${l}`));
+    kept.zs.forEach((z, l) => assert.deepEqual(z.data, direct.zs[l].data, `${name}: z_${l + 1}`));
+    scorer.scoreColumns(model, data, { indices: [...indices, 0] }); // two chunks: none kept
+    assert.equal(scorer.lastPass, null, name);
+  }
+  const uniform = new Scorer("uniform", { loss: "squaredError", chunk: 4 });
+  uniform.scoreColumns(model, data, { indices });
+  assert.equal(uniform.lastPass, null, "the uniform score runs no forward pass");
+});
+
+Deno.test("fromStep writes into a given array the scores it returns fresh, and rejects one of another length", async () => {
+  const random = new Random(18), n = 12;
+  const data = {
+    name: "toy",
+    x: random.normalMatrix(3, n),
+    y: oneHot(Array.from({ length: n }, (_, i) => i % 3), 3),
+    labels: null,
+  };
+  const model = Mlp.create([3, 5, 3], { random, activation: "relu" });
+  const inner = presampler({ alwaysOn: true, presample: 2 });
+  let checked = 0;
+  const sampler: Sampler = {
+    name: "checking",
+    sample: (context) => inner.sample(context),
+    observe(feedback: StepFeedback) {
+      for (const score of [uniformScore, lossScore, upperBoundScore, gradientNormScore]) {
+        const out = new Float64Array(4).fill(NaN);
+        assert.equal(score.fromStep(feedback, out), out);
+        assert.deepEqual(out, score.fromStep(feedback), score.name);
+        assert.throws(
+          () => score.fromStep(feedback, new Float64Array(5)),
+          /cannot score a step of 4 draws into an array of 5/,
+        );
+        checked++;
+      }
+    },
+  };
+  await fit(model, data, {
+    loss: "softmaxCrossEntropy",
+    random: new Random(1),
+    batchSize: 4,
+    learningRate: 0.1,
+    steps: 2,
+    sampler,
+    progress: "none",
+  });
+  assert.equal(checked, 8);
+});

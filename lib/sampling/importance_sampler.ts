@@ -97,13 +97,22 @@ export interface DrawOptions {
   batchSize: number;
   /** The random stream. */
   random: Random;
+  /** Where to write the positions (length b); a fresh array otherwise. */
+  positions?: Int32Array;
+  /** Where to write the weights (length b); a fresh array otherwise. */
+  weights?: Float64Array;
+  /** Workspace for the running sums of p (length n); a fresh array otherwise. */
+  cdf?: Float64Array;
 }
 
 /**
  * b positions drawn with replacement from a distribution p over n items, and their unbiasing
- * weights w_j = 1/(n p_{I_j}) (all finite: an item with p_i = 0 is never drawn).
+ * weights w_j = 1/(n p_{I_j}) (all finite: an item with p_i = 0 is never drawn). Each draw is one
+ * `random.fromCumulative` on the running sums of p; with `positions`, `weights` and `cdf` given
+ * nothing is allocated but the result object.
  *
- * @throws {RangeError} when p has a negative or non-finite entry or is all zero
+ * @throws {RangeError} when p has a negative or non-finite entry or is all zero, or a given
+ *   array has the wrong length
  * @example Weights make the weighted mean unbiased
  * ```ts
  * import { drawWithWeights } from "@lib/sampling/importance_sampler.ts";
@@ -118,14 +127,36 @@ export function drawWithWeights(
   p: ArrayLike<number>,
   options: DrawOptions,
 ): { positions: Int32Array; weights: Float64Array } {
-  const cdf = cumulative(p), n = p.length, b = options.batchSize;
-  const positions = new Int32Array(b), weights = new Float64Array(b);
+  const n = p.length, b = options.batchSize;
+  const positions = sized(options.positions, b, "positions") ?? new Int32Array(b);
+  const weights = sized(options.weights, b, "weights") ?? new Float64Array(b);
+  const given = sized(options.cdf, n, "cdf");
+  const cdf = given === undefined ? cumulative(p) : cumulativeInto(p, given);
   for (let j = 0; j < b; j++) {
     const i = options.random.fromCumulative(cdf);
     positions[j] = i;
     weights[j] = 1 / (n * p[i]);
   }
   return { positions, weights };
+}
+
+function sized<T extends { length: number }>(a: T | undefined, n: number, what: string) {
+  if (a !== undefined && a.length !== n) {
+    throw new RangeError(`cannot draw with weights: ${what} has length ${a.length}, expected ${n}`);
+  }
+  return a;
+}
+
+/** `cumulative` (lib/random.ts) written into `cdf`: the same sums and the same errors. */
+function cumulativeInto(weights: ArrayLike<number>, cdf: Float64Array): Float64Array {
+  let s = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i];
+    if (!(w >= 0) || w === Infinity) return cumulative(weights); // throws, naming the weight
+    s += w;
+    cdf[i] = s;
+  }
+  return s > 0 ? cdf : cumulative(weights); // all zero: throws
 }
 
 /**

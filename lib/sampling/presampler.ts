@@ -9,23 +9,33 @@
  *
  * Given U, the weighted minibatch gradient is unbiased for the mean gradient over U (the §3.1
  * argument with B in place of N); U being uniform, that mean is unbiased for the full gradient, so
- * the two-stage estimate is unbiased for ∇F (tower property). A step costs B + 3b
- * forward-equivalents instead of 3b.
+ * the two-stage estimate is unbiased for ∇F (tower property).
+ *
+ * The scoring pass already holds the forward pass of the b chosen samples at the current θ, so
+ * the batch carries those columns of it ({@link Minibatch.pass}, gathered by lib/pass_columns.ts)
+ * and the step runs only its backward pass: a step costs B + 2b forward-equivalents instead of the
+ * B + 3b of recomputing (K&F's reference code recomputes), and the batch reports B − b (3B − b for
+ * the exact gradient norm) beyond the step's own 3b. The reuse is exact: it is done only where the
+ * gathered pass has the bits the step's own forward pass would compute (`passColumnsExact`: the
+ * b-column products take the same engine as the B-column ones), so training is bit-identical to
+ * recomputing; option `reusePass` changes this.
  *
  * While it is off, the step is uniform (b draws, weights 1, no extra cost) and the scores of that
  * batch are read from the step's own pass ({@link Score.fromStep}).
  *
  * Either way the scores update τ (lib/sampling/tau_estimate.ts), the moving average of the variance
  * reduction importance sampling would bring; importance sampling is on at a step exactly when
- * τ > τ_th, default (B + 3b)/(3b), the point where it pays for its cost. τ starts at 0, so every
- * run starts uniform; when the scores flatten and τ falls below τ_th, sampling goes back to
- * uniform.
+ * τ > τ_th, default (B + 3b)/(3b), K&F's point where it pays for its cost (with the forward pass
+ * reused it pays from (B + 2b)/(3b) on; the default stays K&F's). τ starts at 0, so every run
+ * starts uniform; when the scores flatten and τ falls below τ_th, sampling goes back to uniform.
  *
  * @module
  */
 import { checkEpsilon, drawWithWeights, importanceDistribution } from "./importance_sampler.ts";
 import type { Loss } from "../losses.ts";
-import { checkBatch, type Sampler } from "./sampler.ts";
+import { MlpPass } from "../mlp.ts";
+import { passColumns, passColumnsExact } from "../pass_columns.ts";
+import { checkBatch, type Minibatch, type Sampler } from "./sampler.ts";
 import { resolveScore, type Score, Scorer } from "./scores.ts";
 import { TauEstimate, tauThreshold, type TauVariant } from "./tau_estimate.ts";
 
@@ -47,6 +57,16 @@ export interface PresamplerOptions {
   alwaysOn?: boolean;
   /** The name shown in tables. Default "presampled <score name>". */
   name?: string;
+  /**
+   * Whether an importance step hands the step the scoring pass's columns of the chosen samples
+   * ({@link Minibatch.pass}) instead of letting it run their forward pass again: `"auto"` (the
+   * default) where that gives the same bits as recomputing (`passColumnsExact` in
+   * lib/pass_columns.ts; always for the course's networks), `"always"` wherever the score leaves a
+   * forward pass (the last bits may then differ from recomputing, see lib/pass_columns.ts),
+   * `"never"` (K&F's reference code: B + 3b per step). Scores without a forward pass
+   * ({@link Score.forwardPass}) never reuse.
+   */
+  reusePass?: "auto" | "always" | "never";
 }
 
 /** What a {@link Presampler} exposes for experiments. Arrays are overwritten by later steps. */
@@ -65,6 +85,8 @@ export interface PresamplerState {
   readonly steps: number;
   /** How many of them drew by importance. */
   readonly importanceSteps: number;
+  /** How many importance steps handed the step their forward pass ({@link Minibatch.pass}). */
+  readonly reusedSteps: number;
   /** The data indices of the last presample U (null before the first importance step). */
   readonly presample: Int32Array | null;
   /** The scores s_j of the last presample. */
@@ -84,8 +106,10 @@ export interface Presampler extends Sampler {
 /**
  * Presampled importance sampling with the τ switch (see the module doc). An importance step
  * reports B · score.cost forward-equivalents (B for the upper bound and the loss, 3B for the
- * exact gradient norm); a uniform step 0. It has no `distribution` (the two-stage draw has no
- * single p over the N samples).
+ * exact gradient norm), less b when its batch carries the chosen samples' forward pass (then the
+ * step costs 2b, not 3b: a loop that ignores `pass` spends b more than counted); a uniform step 0.
+ * It has no `distribution` (the two-stage draw has no single p over the N samples). The batch's
+ * `pass` is a workspace of the sampler, overwritten by its next importance step.
  *
  * @throws {RangeError} for bad options (when created) or a bad batch size (when sampling)
  * @example Always on: the b draws come from the presample, weighted 1/(B p_j)
@@ -99,7 +123,9 @@ export interface Presampler extends Sampler {
  * const batch = sampler.sample({ model, data, loss: squaredError, batchSize: 2, random: new Random(4), step: 0 });
  * const { presample, probabilities, presampleSize } = sampler.state;
  * assert.equal(presampleSize, 6);
- * assert.equal(batch.forwardEquivalents, 6); // one forward pass of B = 6 samples
+ * // one forward pass of B = 6 samples, less the b = 2 that the step need not run again
+ * assert.equal(batch.forwardEquivalents, 6 - 2);
+ * assert.deepEqual(batch.pass!.output.data, model.forward(data.x.gatherColumns(batch.indices)).output.data);
  * batch.indices.forEach((i, j) => {
  *   const at = presample!.indexOf(i);
  *   assert.equal(batch.weights[j], 1 / (6 * probabilities![at]));
@@ -119,6 +145,18 @@ export interface Presampler extends Sampler {
  * assert.equal(sampler.state.importance, false);
  * assert.equal(sampler.state.tauThreshold, 2);
  * ```
+ * @example Without reuse (K&F's reference code), the step runs its own forward pass: B beyond 3b
+ * ```ts
+ * import { presampler } from "@lib/sampling/presampler.ts";
+ * import { Matrix, Mlp, Random, identity, squaredError } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const model = new Mlp([Matrix.from([[1, 0]])], [identity]);
+ * const data = { name: "toy", x: Matrix.zeros(1, 8), y: Matrix.row([1, 1, 1, 1, 1, 1, 1, 9]), labels: null };
+ * const sampler = presampler({ alwaysOn: true, reusePass: "never" });
+ * const batch = sampler.sample({ model, data, loss: squaredError, batchSize: 2, random: new Random(4), step: 0 });
+ * assert.equal(batch.forwardEquivalents, 6);
+ * assert.equal(batch.pass, undefined);
+ * ```
  */
 export function presampler(options: PresamplerOptions = {}): Presampler {
   const action = "make a presampler";
@@ -135,12 +173,34 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   const estimate = new TauEstimate({ variant: options.tau, momentum: options.momentum });
   const alwaysOn = options.alwaysOn ?? false;
   const name = options.name ?? `presampled ${score.name}`;
+  const reuse = options.reusePass ?? "auto";
+  if (reuse !== "auto" && reuse !== "always" && reuse !== "never") {
+    throw new RangeError(
+      `cannot ${action}: reusePass must be "auto", "always" or "never", got ${reuse}`,
+    );
+  }
   const scorers = new Map<Loss, Scorer>();
   let threshold: number | null = fixedThreshold ?? null;
-  let importance = false, steps = 0, importanceSteps = 0;
+  let importance = false, steps = 0, importanceSteps = 0, reusedSteps = 0;
   let B: number | null = null, lastBatch: number | null = null;
   let presample: Int32Array | null = null;
   let presampleScores: Float64Array | null = null, probabilities: Float64Array | null = null;
+  // workspaces: the running sums of p, the drawn positions, the chosen columns' forward pass
+  let cdf = new Float64Array(0), positions = new Int32Array(0), chosen: MlpPass | null = null;
+  let stepScores = new Float64Array(0);
+
+  /** The chosen columns of the scoring pass, when the step may reuse them (module doc). */
+  const reusedPass = (scorer: Scorer, sizes: readonly number[], b: number): MlpPass | null => {
+    const source = scorer.lastPass;
+    if (reuse === "never" || source === null) return null;
+    if (reuse === "auto" && !passColumnsExact(sizes, { source: source.batch, batch: b })) {
+      return null;
+    }
+    if (chosen === null || chosen.batch !== b || !sameSizes(chosen, sizes)) {
+      chosen = new MlpPass(sizes, b);
+    }
+    return passColumns(source, { positions, out: chosen });
+  };
 
   return {
     name,
@@ -154,12 +214,13 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
         presampleSize: B,
         steps,
         importanceSteps,
+        reusedSteps,
         presample,
         scores: presampleScores,
         probabilities,
       };
     },
-    sample(context) {
+    sample(context): Minibatch {
       const { model, data, loss, batchSize: b, random } = context;
       const n = checkBatch(data, b, `the sampler '${name}'`);
       if (b !== lastBatch) {
@@ -180,7 +241,9 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
         presample = new Int32Array(size);
         presampleScores = new Float64Array(size);
         probabilities = new Float64Array(size);
+        cdf = new Float64Array(size);
       }
+      if (positions.length !== b) positions = new Int32Array(b);
       for (let j = 0; j < size; j++) presample[j] = random.int(n);
       let scorer = scorers.get(loss);
       if (scorer === undefined || scorer.chunk !== size) {
@@ -190,22 +253,38 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       scorer.scoreColumns(model, data, { indices: presample, out: presampleScores! });
       estimate.update(presampleScores!);
       importanceDistribution(presampleScores!, { epsilon, out: probabilities! });
-      const { positions, weights } = drawWithWeights(probabilities!, context);
+      const weights = new Float64Array(b);
+      drawWithWeights(probabilities!, { batchSize: b, random, positions, weights, cdf });
       const indices = new Int32Array(b);
       for (let j = 0; j < b; j++) indices[j] = presample[positions[j]];
-      return { indices, weights, forwardEquivalents: scorer.cost(size) };
+      const cost = scorer.cost(size);
+      const pass = reusedPass(scorer, model.sizes, b);
+      if (pass === null) return { indices, weights, forwardEquivalents: cost };
+      reusedSteps++;
+      return { indices, weights, forwardEquivalents: cost - b, pass };
     },
     observe(feedback) {
       // Algorithm 1, line 15: a uniform step updates τ with the scores of its own batch
-      if (!importance) estimate.update(score.fromStep(feedback));
+      if (importance) return;
+      const b = feedback.batch.indices.length;
+      if (stepScores.length !== b) stepScores = new Float64Array(b);
+      estimate.update(score.fromStep(feedback, stepScores));
     },
     reset() {
       estimate.reset();
       threshold = fixedThreshold ?? null;
       importance = false;
-      steps = importanceSteps = 0;
+      steps = importanceSteps = reusedSteps = 0;
       B = lastBatch = null;
       presample = presampleScores = probabilities = null;
     },
   };
+}
+
+function sameSizes(pass: MlpPass, sizes: readonly number[]): boolean {
+  if (pass.xs.length !== sizes.length) return false;
+  for (let l = 0; l < sizes.length; l++) {
+    if (pass.xs[l].rows !== sizes[l] + (l < sizes.length - 1 ? 1 : 0)) return false;
+  }
+  return true;
 }

@@ -65,11 +65,28 @@ export interface Score {
    */
   compute(model: Mlp, x: Matrix, y: Matrix, options: ScoreOptions): Float64Array;
   /**
-   * s_i of the batch of the training step just taken, read from its pass at no extra cost
-   * (a fresh array, one score per draw). The step's weights must be > 0 for the upper bound,
-   * whose δ_L the step scaled by w_i/b; a draw of weight 0 scores 0.
+   * s_i of the batch of the training step just taken, read from its pass at no extra cost, one
+   * score per draw: written into `out` when given (length b exactly; a score may ignore it),
+   * else a fresh array. The step's weights must be > 0 for the upper bound, whose δ_L the step
+   * scaled by w_i/b; a draw of weight 0 scores 0.
    */
-  fromStep(feedback: StepFeedback): Float64Array;
+  fromStep(feedback: StepFeedback, out?: Float64Array): Float64Array;
+  /**
+   * True when {@link Score.compute}, given `options.pass`, runs the forward pass of x at the
+   * network's θ in it and leaves its z_l and x_l there, as `model.forward(x, pass)` computes
+   * them (the loss, the upper bound and the gradient norm do): a {@link Scorer} then exposes that
+   * pass ({@link Scorer.lastPass}) for the training step to reuse. Absent: false.
+   */
+  readonly forwardPass?: boolean;
+}
+
+/** `out` checked to hold exactly b step scores, or a fresh array. */
+function stepOut(b: number, out?: Float64Array): Float64Array {
+  if (out === undefined) return new Float64Array(b);
+  if (out.length !== b) {
+    throw new RangeError(`cannot score a step of ${b} draws into an array of ${out.length}`);
+  }
+  return out;
 }
 
 function outFor(n: number, out?: Float64Array): Float64Array {
@@ -101,8 +118,8 @@ export const uniformScore: Score = {
   compute(_model, x, _y, { out }) {
     return outFor(x.cols, out).fill(1, 0, x.cols);
   },
-  fromStep(feedback) {
-    return new Float64Array(feedback.batch.indices.length).fill(1);
+  fromStep(feedback, out) {
+    return stepOut(feedback.batch.indices.length, out).fill(1);
   },
 };
 
@@ -123,13 +140,16 @@ export const uniformScore: Score = {
 export const lossScore: Score = {
   name: "loss",
   cost: 1,
+  forwardPass: true,
   compute(model, x, y, options) {
     const loss = resolveLoss(options.loss);
     const pass = model.forward(x, options.pass);
     return loss.values(pass.output, y, outFor(x.cols, options.out));
   },
-  fromStep(feedback) {
-    return Float64Array.from(feedback.losses);
+  fromStep(feedback, out) {
+    const s = stepOut(feedback.losses.length, out);
+    s.set(feedback.losses);
+    return s;
   },
 };
 
@@ -190,14 +210,15 @@ export function upperBoundFromPass(
 export const upperBoundScore: Score = {
   name: "upper bound",
   cost: 1,
+  forwardPass: true,
   compute(model, x, y, options) {
     const pass = model.forward(x, options.pass);
     return upperBoundFromPass(model, pass, { target: y, loss: options.loss, out: options.out });
   },
-  fromStep(feedback) {
+  fromStep(feedback, into) {
     // the step's δ_L is (w_j / b) ∂ℓ_j/∂z_L
     const { pass, batch } = feedback, b = pass.batch, L = pass.deltas.length;
-    const delta = pass.deltas[L - 1], out = new Float64Array(b);
+    const delta = pass.deltas[L - 1], out = stepOut(b, into);
     columnSquaredNorms(delta.data, { out, rows: delta.rows, cols: b });
     for (let j = 0; j < b; j++) {
       const w = batch.weights[j];
@@ -227,6 +248,7 @@ export const upperBoundScore: Score = {
 export const gradientNormScore: Score = {
   name: "gradient norm",
   cost: 3,
+  forwardPass: true,
   compute(model, x, y, options) {
     const { pass } = model.lossAndGradient(x, y, { loss: options.loss, pass: options.pass });
     const norms = model.perSampleGradientNorms(pass);
@@ -235,8 +257,10 @@ export const gradientNormScore: Score = {
     out.set(norms);
     return out;
   },
-  fromStep(feedback) {
-    return Float64Array.from(feedback.gradientNorms());
+  fromStep(feedback, out) {
+    const norms = feedback.gradientNorms(), s = stepOut(norms.length, out);
+    s.set(norms);
+    return s;
   },
 };
 
@@ -302,6 +326,8 @@ export interface ScorerOptions {
  * assert.deepEqual(all, upperBoundScore.compute(model, data.x, data.y, { loss: "softmaxCrossEntropy" }));
  * assert.deepEqual(scorer.scoreColumns(model, data, { indices: [6, 0] }), Float64Array.of(all[6], all[0]));
  * assert.equal(scorer.cost(7), 7);
+ * // the two columns fit one chunk: their forward pass is kept, for a training step to reuse
+ * assert.deepEqual(scorer.lastPass!.output.data, model.forward(data.x.gatherColumns([6, 0])).output.data);
  * ```
  */
 export class Scorer {
@@ -313,6 +339,8 @@ export class Scorer {
   readonly chunk: number;
   readonly #buffers = new Map<number, { x: Matrix; y: Matrix; pass: MlpPass }>();
   #sizes: readonly number[] | null = null;
+  #chunkIndices = new Int32Array(0);
+  #lastPass: MlpPass | null = null;
 
   /**
    * @throws {RangeError} for an unknown score or loss, or a chunk that is not an integer >= 1
@@ -326,6 +354,16 @@ export class Scorer {
         `cannot make a scorer: chunk must be an integer >= 1, got ${this.chunk}`,
       );
     }
+  }
+
+  /**
+   * The forward pass of the columns scored by the last {@link Scorer.scoreColumns}, in order, at
+   * the θ they were scored at, when they fit one chunk and the score runs its forward pass in
+   * the scorer's pass ({@link Score.forwardPass}); null otherwise. A workspace: the next call
+   * overwrites it, and so does a backward pass run in it.
+   */
+  get lastPass(): MlpPass | null {
+    return this.#lastPass;
   }
 
   /** Forward-equivalents spent scoring `samples` samples: samples · score.cost. */
@@ -346,14 +384,18 @@ export class Scorer {
     const n = data.x.cols, indices = options.indices;
     const count = indices === undefined ? n : indices.length;
     const out = outFor(count, options.out);
+    this.#lastPass = null;
     if (this.#sizes !== model.sizes) {
       this.#buffers.clear();
       this.#sizes = model.sizes;
     }
-    const chunkIndices = new Int32Array(Math.min(this.chunk, count));
+    if (this.#chunkIndices.length < Math.min(this.chunk, count)) {
+      this.#chunkIndices = new Int32Array(Math.min(this.chunk, count));
+    }
+    const chunkIndices = this.#chunkIndices;
     for (let start = 0; start < count; start += this.chunk) {
       const c = Math.min(this.chunk, count - start);
-      const at = chunkIndices.subarray(0, c);
+      const at = c === chunkIndices.length ? chunkIndices : chunkIndices.subarray(0, c);
       for (let j = 0; j < c; j++) {
         const i = indices === undefined ? start + j : indices[start + j];
         if (!Number.isInteger(i) || i < 0 || i >= n) {
@@ -387,6 +429,7 @@ export class Scorer {
         out: dest,
       });
       if (s !== dest) dest.set(s.subarray(0, c));
+      if (count <= this.chunk && this.score.forwardPass === true) this.#lastPass = buffer.pass;
     }
     return out;
   }

@@ -231,7 +231,8 @@ function analyse(
 /**
  * The typed tables of one unit (see the module doc); {@link importanceRun} stores them.
  *
- * @example A tiny run: 3b forward-equivalents per uniform step, B + 3b per presampled step
+ * @example A tiny run: 3b forward-equivalents per uniform step, B + 2b per presampled step (the
+ * step reuses the scoring pass's forward pass, lib/sampling/presampler.ts)
  * ```ts
  * import { importanceRunTables } from "@lib/experiments/importance/run.ts";
  * import { importanceProfiles } from "@lib/experiments/importance/profile.ts";
@@ -244,7 +245,7 @@ function analyse(
  * const u = await importanceRunTables("uniform", { seed: 1, profile });
  * assert.deepEqual(u.history.map((r) => r.forward_equivalents), [0, 240, 480]);
  * const ub = await importanceRunTables("upper-bound", { seed: 1, profile });
- * assert.deepEqual(ub.history.map((r) => r.forward_equivalents), [0, 480, 960]);
+ * assert.deepEqual(ub.history.map((r) => r.forward_equivalents), [0, 400, 800]); // b = 8, B = 24
  * assert.equal(ub.theta_star, undefined); // the uniform run's unit only
  * ```
  */

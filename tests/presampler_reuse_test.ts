@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { type Dataset, Mlp, oneHot, Random } from "@lib/mod.ts";
+import { MinibatchStep } from "@lib/minibatch_step.ts";
+import { passColumnsExact } from "@lib/pass_columns.ts";
+import { presampler, type PresamplerOptions } from "@lib/sampling/presampler.ts";
+import { type Score, upperBoundScore } from "@lib/sampling/scores.ts";
+import { fit } from "@lib/train.ts";
+
+/** N samples of `inputs` standard normal features, labels i mod 10, and a relu network. */
+function problem(sizes: number[], n: number, seed: number): { data: Dataset; model: Mlp } {
+  const random = new Random(seed);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % sizes.at(-1)!);
+  const data = {
+    name: "normal",
+    x: random.normalMatrix(sizes[0], n),
+    y: oneHot(labels, sizes.at(-1)!),
+    labels,
+  };
+  return { data, model: Mlp.create(sizes, { random, activation: "relu" }) };
+}
+
+/** Trains a copy of `model` with a fresh presampler; its final θ, history and sampler state. */
+async function train(
+  { data, model }: { data: Dataset; model: Mlp },
+  options: PresamplerOptions & { batchSize: number; steps: number },
+) {
+  const { batchSize, steps, ...samplerOptions } = options;
+  const sampler = presampler(samplerOptions);
+  const net = model.clone();
+  const history = await fit(net, data, {
+    loss: "softmaxCrossEntropy",
+    random: new Random(11),
+    batchSize,
+    learningRate: 0.05,
+    steps,
+    sampler,
+    evaluateEvery: 5,
+    progress: "none",
+  });
+  return { thetas: net.thetas.map((t) => t.data), history, state: sampler.state };
+}
+
+/** Uniform steps report a peaked batch (variance ratio 32 for b = 32), so τ climbs while off. */
+const peakedWhenOff: Score = {
+  ...upperBoundScore,
+  name: "upper bound, peaked when off",
+  fromStep: (feedback) => {
+    const s = new Float64Array(feedback.batch.indices.length);
+    s[0] = 1;
+    return s;
+  },
+};
+
+Deno.test("reusing the scoring pass trains bit for bit like recomputing it, on the quick reproduction's network, every score", async () => {
+  const p = problem([784, 32, 32, 10], 300, 1);
+  assert.ok(passColumnsExact(p.model.sizes, { source: 96, batch: 32 }));
+  for (const score of ["upperBound", "loss", "gradientNorm"]) {
+    const options = { alwaysOn: true, score, batchSize: 32, steps: 12 };
+    const reused = await train(p, options);
+    const recomputed = await train(p, { ...options, reusePass: "never" });
+    assert.deepEqual(reused.thetas, recomputed.thetas, score);
+    assert.deepEqual(
+      reused.history.map((r) => r.train_loss),
+      recomputed.history.map((r) => r.train_loss),
+      score,
+    );
+    assert.deepEqual([reused.state.reusedSteps, recomputed.state.reusedSteps], [12, 0], score);
+    // the forward pass saved is b per step: B + 2b against B + 3b
+    const extra = score === "gradientNorm" ? 3 * 96 : 96;
+    assert.equal(reused.history.at(-1)!.forward_equivalents, 12 * (extra + 2 * 32), score);
+    assert.equal(recomputed.history.at(-1)!.forward_equivalents, 12 * (extra + 3 * 32), score);
+  }
+});
+
+Deno.test("with the τ switch going on and off, the steps that sample by importance reuse their pass and the run keeps its bits", async () => {
+  const p = problem([784, 32, 32, 10], 300, 2);
+  // τ_th = 5: uniform steps add 0.1 · 32 to τ, importance steps 0.1 · (the presample's ratio)
+  const options = {
+    score: peakedWhenOff,
+    tau: "varianceRatio" as const,
+    tauThreshold: 5,
+    batchSize: 32,
+    steps: 30,
+  };
+  const reused = await train(p, options);
+  const recomputed = await train(p, { ...options, reusePass: "never" });
+  const { importanceSteps, reusedSteps } = reused.state;
+  assert.ok(importanceSteps > 0 && importanceSteps < 30, `${importanceSteps} importance steps`);
+  assert.equal(reusedSteps, importanceSteps);
+  assert.equal(recomputed.state.importanceSteps, importanceSteps);
+  assert.deepEqual(reused.thetas, recomputed.thetas);
+  assert.equal(
+    recomputed.history.at(-1)!.forward_equivalents - reused.history.at(-1)!.forward_equivalents,
+    32 * importanceSteps,
+    "b saved per importance step, nothing per uniform step",
+  );
+});
+
+Deno.test("where a layer's product crosses SMALL_PRODUCT_FLOPS between b and B columns, auto recomputes (same bits) and always stays within rounding", async () => {
+  // 20-10-3, b = 4, B = 12·4 = 48: the last layer's product has 2·3·11·4 = 264 FLOPs with b
+  // columns (TypeScript) and 3168 with B (WebAssembly), so the engines differ there
+  const p = problem([20, 10, 3], 100, 3);
+  assert.equal(passColumnsExact(p.model.sizes, { source: 48, batch: 4 }), false);
+  const options = { alwaysOn: true, presample: 12, batchSize: 4, steps: 10 };
+  const auto = await train(p, options);
+  const never = await train(p, { ...options, reusePass: "never" });
+  assert.equal(auto.state.reusedSteps, 0);
+  assert.deepEqual(auto.thetas, never.thetas);
+  // "always": one step's gradient from the gathered pass against the recomputed one. Each z
+  // entry is a sum of k ≤ 21 products; both engines are within γ_k ≈ k·2^-53 of the exact sum,
+  // relative to Σ|θ||x|, so the gradients agree to a few 1e-15 of their scale: 1e-12 is generous
+  const gradient = (reusePass: "always" | "never") => {
+    const step = new MinibatchStep(p.model.clone(), p.data, {
+      loss: "softmaxCrossEntropy",
+      batchSize: 4,
+      random: new Random(5),
+      sampler: presampler({ alwaysOn: true, presample: 12, reusePass }),
+      learningRate: 0.05,
+    });
+    step.draw();
+    const { pass } = step.update();
+    return { grads: pass.grads.map((g) => Float64Array.from(g.data)), batch: step.batch! };
+  };
+  const always = gradient("always"), recomputed = gradient("never");
+  assert.ok(always.batch.pass !== undefined && recomputed.batch.pass === undefined);
+  assert.deepEqual(always.batch.indices, recomputed.batch.indices);
+  always.grads.forEach((g, l) => {
+    const r = recomputed.grads[l];
+    let diff = 0, scale = 0;
+    for (let i = 0; i < g.length; i++) {
+      diff = Math.max(diff, Math.abs(g[i] - r[i]));
+      scale = Math.max(scale, Math.abs(r[i]));
+    }
+    assert.ok(diff <= 1e-12 * scale, `∇θ_${l + 1}: ${diff} against ${scale}`);
+  });
+});
+
+Deno.test("a bad reusePass is rejected with an error naming it", () => {
+  assert.throws(
+    () => presampler({ reusePass: "yes" as never }),
+    /cannot make a presampler: reusePass must be "auto", "always" or "never", got yes/,
+  );
+});
