@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   allocateKernelArray,
+  kernelCounters,
   kernelThreadsActive,
   matmul,
   matmulTransposeA,
@@ -77,7 +78,9 @@ Deno.test("two threads give bit-identical results to one thread, for every form,
             useKernelThreads(2);
             assert.ok(await helperReady(), "the helper worker did not start");
             out.set(c0);
+            const splits = kernelCounters.splitProducts;
             run(form, left, b, { out, m, k, n, accumulate, lda: m });
+            assert.equal(kernelCounters.splitProducts, splits + 1, "the product was not split");
             assert.deepEqual(
               out,
               expected,

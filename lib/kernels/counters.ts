@@ -8,7 +8,8 @@
 /**
  * Operation counts reported by the kernels since the last {@link resetKernelCounters}:
  * `productFlops` adds 2·m·n·k per matrix product, `elementwiseOps` one per floating-point
- * multiply or add done by the elementwise kernels and reductions.
+ * multiply or add done by the elementwise kernels and reductions, `splitProducts` one per
+ * product whose chunks were shared with the helper thread (lib/kernels/threads.ts).
  *
  * @example
  * ```ts
@@ -19,13 +20,18 @@
  * assert.equal(kernelCounters.productFlops, 2 * 2 * 3 * 4);
  * ```
  */
-export const kernelCounters: { productFlops: number; elementwiseOps: number } = {
+export const kernelCounters: {
+  productFlops: number;
+  elementwiseOps: number;
+  splitProducts: number;
+} = {
   productFlops: 0,
   elementwiseOps: 0,
+  splitProducts: 0,
 };
 
 /**
- * Sets both {@link kernelCounters} to zero.
+ * Sets every {@link kernelCounters} count to zero.
  *
  * @example
  * ```ts
@@ -34,10 +40,11 @@ export const kernelCounters: { productFlops: number; elementwiseOps: number } = 
  * const x = new Float64Array(3);
  * hadamard(x, x, { out: x, n: 3 });
  * resetKernelCounters();
- * assert.deepEqual(kernelCounters, { productFlops: 0, elementwiseOps: 0 });
+ * assert.deepEqual(kernelCounters, { productFlops: 0, elementwiseOps: 0, splitProducts: 0 });
  * ```
  */
 export function resetKernelCounters(): void {
   kernelCounters.productFlops = 0;
   kernelCounters.elementwiseOps = 0;
+  kernelCounters.splitProducts = 0;
 }

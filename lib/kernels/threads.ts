@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { kernelCounters } from "./counters.ts";
 import { CONTROL, HELPER_SOURCE, HELPER_STATE } from "./helper_source.ts";
 import {
   allocateKernelArray,
@@ -62,6 +63,8 @@ function defaultThreads(): number {
 }
 
 let kernelThreads = defaultThreads();
+/** Large products left to run on one thread before trying two again, and the next such pause. */
+let skipSplits = 0, splitBackoff = 0;
 let helper: { worker: Worker; control: Int32Array; gen: number; job: number } | null = null;
 /** Set when a helper did not stop when asked: no new helper may share its workspace. */
 let helperBroken = false;
@@ -80,7 +83,8 @@ let helperControl = -1, helperWork = -1;
  * Two threads pay off only when the second core is free: on the 2-core development machine a
  * 1024×256×1024 product ran 1.8× faster (256×256×256: 1.6×) when the machine was otherwise
  * idle; while another process keeps the second core busy, the main thread takes the chunks the
- * helper cannot.
+ * helper cannot, and after a split that did not pay, the next 16 to 1024 large products run on
+ * one thread (the pause doubles while splits keep failing; each call of this function ends it).
  *
  * @throws {RangeError} when `threads` is not 1 or 2
  * @example
@@ -103,6 +107,7 @@ export function useKernelThreads(threads: number): number {
   }
   const previous = kernelThreads;
   kernelThreads = threads;
+  skipSplits = splitBackoff = 0; // a fresh choice: the next large product tries two threads
   if (threads === 1) stopHelper();
   else if (helper === null) {
     const engine = loadWasm();
@@ -182,28 +187,51 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
   const { m, n, k } = call;
   const flops = 2 * m * n * k;
   if (kernelThreads === 2 && flops >= PARALLEL_PRODUCT_FLOPS && Math.max(m, n) >= 16) {
-    const axis = m >= n ? 0 : 1, extent = axis === 0 ? m : n;
-    // 4 chunks below 2^27 FLOPs, else 8: enough to balance two threads, few enough that the
-    // operand each chunk repacks costs little; chunk sizes are multiples of the tile (4)
-    const size = ((Math.ceil(extent / (flops < 2 ** 27 ? 4 : 8)) + 3) >> 2) << 2;
-    const count = Math.ceil(extent / size);
-    const c = postToHelper(call, axis, size, count);
-    if (c !== null) {
-      let mine = 0; // a bit per chunk computed here (count ≤ 8)
-      for (let i = Atomics.add(c, NEXT, 1); i < count; i = Atomics.add(c, NEXT, 1)) {
-        runChunk(engine, call, axis, size, i);
-        mine |= 1 << i;
-      }
-      if (!awaitHelper()) {
-        for (let i = 0; i < count; i++) {
-          if (!(mine & (1 << i))) runChunk(engine, call, axis, size, i);
+    if (skipSplits > 0) skipSplits--;
+    else {
+      const axis = m >= n ? 0 : 1, extent = axis === 0 ? m : n;
+      // 4 chunks below 2^27 FLOPs, else 8: enough to balance two threads, few enough that the
+      // operand each chunk repacks costs little; chunk sizes are multiples of the tile (4)
+      const size = ((Math.ceil(extent / (flops < 2 ** 27 ? 4 : 8)) + 3) >> 2) << 2;
+      const count = Math.ceil(extent / size);
+      const c = postToHelper(call, axis, size, count);
+      if (c !== null) {
+        kernelCounters.splitProducts++;
+        const start = performance.now();
+        let mine = 0, done = 0; // a bit per chunk computed here (count ≤ 8), and their number
+        for (let i = Atomics.add(c, NEXT, 1); i < count; i = Atomics.add(c, NEXT, 1)) {
+          runChunk(engine, call, axis, size, i);
+          mine |= 1 << i;
+          done++;
         }
+        const mid = performance.now();
+        const ok = awaitHelper();
+        if (!ok) {
+          for (let i = 0; i < count; i++) {
+            if (!(mine & (1 << i))) runChunk(engine, call, axis, size, i);
+          }
+        }
+        judgeSplit(ok && done < count, performance.now() - mid, mid - start);
+        return;
       }
-      return;
     }
   }
   const { a, ars, acs, b, brs, bcs, c, ldc, beta } = call;
   engine.gemm(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, beta, 0);
+}
+
+/**
+ * Backs off from splitting when the helper did not pay: it took no chunk (it got no core in
+ * time) or this thread waited for it longer than a quarter of its own work. The pause doubles
+ * from 16 to 1024 large products while that repeats, and ends at the first split that pays,
+ * so that a busy second core costs little more than an occasional trial.
+ */
+function judgeSplit(helped: boolean, waited: number, worked: number): void {
+  if (helped && waited <= 0.25 * worked) splitBackoff = 0;
+  else {
+    splitBackoff = Math.min(1024, Math.max(16, 2 * splitBackoff));
+    skipSplits = splitBackoff;
+  }
 }
 
 /**
