@@ -6,10 +6,14 @@
  * textbook i-j-p loop), `matmul` (lib/kernels/mod.ts as the library runs it: WebAssembly SIMD when
  * available; operands in ordinary Float64Arrays, copied into the WebAssembly memory), `resident`
  * (the same with operands from allocateKernelArray, used in place), `threads2` (`matmul` with
- * useKernelThreads(2): a worker computes half of the columns; only for products large enough to
- * be split) or `typescript` (lib/kernels/mod.ts forced onto its TypeScript fallback), and form is
+ * useKernelThreads(2): a worker takes chunks of rows or columns; only for products large enough
+ * to be split; every call sets the threads afresh, so the back-off after a split that did not pay
+ * never applies) or `typescript` (lib/kernels/mod.ts forced onto its TypeScript fallback), and
+ * form is
  * `NN` (matmul, A·B), `TN` (matmulTransposeA, Aᵀ·B) or `NT` (matmulTransposeB, A·Bᵀ). Every
  * bench does one product of 2·m·n·k floating-point operations, so GFLOP/s = 2·m·n·k / avg_ns.
+ * `matmul`, `resident` and `typescript` run on one thread (the library's default is two on the
+ * main thread). bench/gemm_parts_bench.ts times the kernel's parts.
  *
  * @module
  */
@@ -141,6 +145,7 @@ for (const [m, k, n] of SIZES) {
       group,
       ...iterations(flops),
       fn: () => {
+        threads(1);
         const previous = useKernelBackend("typescript");
         try {
           kernel(a, b, { out, m, k, n });
