@@ -31,6 +31,15 @@ import { type LearningRate, Sgd, type SgdStepResult } from "./sgd.ts";
  */
 const SAMPLE_MAJOR_ROWS = 32;
 
+/**
+ * A gatherer from a sample-major copy for a wide, row-major Float64 {@link Matrix}; null for other
+ * inputs (a narrow matrix, or inputs that gather their own columns, such as byte images held
+ * sample-major), which are gathered by their own `gatherColumns`.
+ */
+function sampleMajor(m: { rows: number }): ColumnGatherer | null {
+  return m instanceof Matrix && m.rows >= SAMPLE_MAJOR_ROWS ? new ColumnGatherer(m) : null;
+}
+
 /** Options of {@link MinibatchStep}. */
 export interface MinibatchStepOptions {
   /** The per-sample loss: a name from lib/losses.ts or a {@link Loss}. */
@@ -146,8 +155,8 @@ export class MinibatchStep {
     this.#finiteData = options.finiteData ?? false;
     this.x = new Matrix(data.x.rows, b);
     this.y = new Matrix(data.y.rows, b);
-    this.#gatherX = data.x.rows >= SAMPLE_MAJOR_ROWS ? new ColumnGatherer(data.x) : null;
-    this.#gatherY = data.y.rows >= SAMPLE_MAJOR_ROWS ? new ColumnGatherer(data.y) : null;
+    this.#gatherX = sampleMajor(data.x);
+    this.#gatherY = sampleMajor(data.y);
   }
 
   /** The SGD optimiser of {@link MinibatchStep.update} (null without a learning rate). */
