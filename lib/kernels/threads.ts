@@ -117,14 +117,15 @@ export function useKernelThreads(threads: number): number {
 }
 
 /**
- * How many threads a large product would use now: 2 once the helper worker asked for by
- * {@link useKernelThreads} is running and idle, else 1.
+ * How many threads a large product would use now: 2 when two are in use (the default on a main
+ * thread, see {@link useKernelThreads}) and the helper worker is running and idle, else 1.
+ * (A pause after splits that did not pay is not counted here.)
  *
  * @example
  * ```ts
  * import { kernelThreadsActive } from "@lib/kernels/mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(kernelThreadsActive(), 1); // one thread unless asked for two
+ * assert.equal(kernelThreadsActive(), 1); // the helper starts at the first large product
  * ```
  */
 export function kernelThreadsActive(): number {
