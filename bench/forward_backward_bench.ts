@@ -11,9 +11,11 @@
  * `passConfigFromName` reads back. Every call reuses one `MlpPass` workspace, built outside the
  * timed region (explicit timers), so nothing is allocated while timing forward or backward.
  *
- * The `elementwise` group times what the FLOP model counts apart from the products: tanh and relu
- * and their derivatives over 65,536 entries, against a 256×257×256 product as the baseline, and
- * a plain `Math.tanh` loop, the forward's tanh before the vectorised kernel.
+ * The `elementwise` group times what the FLOP model counts apart from the products: tanh, relu,
+ * sigmoid and softplus and their derivatives (`<map> forward|backward entries=65536`) against a
+ * 256×257×256 product as the baseline, and a plain `Math.tanh` loop, the forward's tanh before
+ * the vectorised kernel. One entry's cost in product FLOPs ("FLOP-equivalents") is
+ * (map time / 65,536) / (product time / (2·256·257·256)); the target is at most 10.
  *
  * @module
  */
@@ -27,6 +29,8 @@ import {
   passWorkload,
   Random,
   relu,
+  sigmoid,
+  softplus,
   tanh,
 } from "@lib/mod.ts";
 import { matmul } from "@lib/kernels/mod.ts";
@@ -125,3 +129,15 @@ Deno.bench({
   group: "elementwise",
   fn: () => relu.backward(g, { z, x, out, n: ENTRIES }),
 });
+for (const [name, map] of [["sigmoid", sigmoid], ["softplus", softplus]] as const) {
+  Deno.bench({
+    name: `${name} forward entries=${ENTRIES}`,
+    group: "elementwise",
+    fn: () => map.forward(z, { out, n: ENTRIES }),
+  });
+  Deno.bench({
+    name: `${name} backward entries=${ENTRIES}`,
+    group: "elementwise",
+    fn: () => map.backward(g, { z, x, out, n: ENTRIES }),
+  });
+}

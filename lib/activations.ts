@@ -5,7 +5,12 @@
  * @module
  */
 import { derivative, type MathNode, parse } from "mathjs";
-import { tanhKernel } from "./tanh_kernel.ts";
+import {
+  elementwiseBackward,
+  elementwiseForward,
+  logistic,
+  softplusOf,
+} from "./elementwise_kernel.ts";
 import { describeValue } from "./validate.ts";
 
 /** Arrays for one elementwise pass: z = pre-activation, x = σ(z), g = upstream gradient. */
@@ -79,10 +84,10 @@ export const relu: Activation = {
   df: (z) => (z > 0 ? 1 : 0),
   expression: "(z + abs(z)) / 2",
   forward(z, { out, n }) {
-    for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? z[i] : 0;
+    elementwiseForward("relu", z, { out, n }); // the bits of z > 0 ? z : 0
   },
-  backward(g, { z, out, n }) {
-    for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? g[i] : 0;
+  backward(g, { z, x, out, n }) {
+    elementwiseBackward("relu", g, { z, x, out, n }); // the bits of z > 0 ? g : 0
   },
 };
 
@@ -106,16 +111,13 @@ export const tanh: Activation = {
   },
   expression: "tanh(z)",
   forward(z, { out, n }) {
-    tanhKernel(z, { out, n }); // WebAssembly SIMD, within 2 ulp of tanh; Math.tanh without it
+    // WebAssembly SIMD, within 2 ulp of tanh; Math.tanh without it (lib/tanh_kernel.ts)
+    elementwiseForward("tanh", z, { out, n });
   },
-  backward(g, { x, out, n }) {
-    for (let i = 0; i < n; i++) out[i] = g[i] * (1 - x[i] * x[i]);
+  backward(g, { z, x, out, n }) {
+    elementwiseBackward("tanh", g, { z, x, out, n }); // the bits of g · (1 − x·x)
   },
 };
-
-function logistic(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-}
 
 /**
  * σ(z) = 1 / (1 + e^(−z)), σ′(z) = σ(z)(1 − σ(z)); evaluated without overflow for large |z|.
@@ -138,16 +140,12 @@ export const sigmoid: Activation = {
   },
   expression: "1 / (1 + exp(-z))",
   forward(z, { out, n }) {
-    for (let i = 0; i < n; i++) out[i] = logistic(z[i]);
+    elementwiseForward("sigmoid", z, { out, n }); // within 3 ulp; f is within 2
   },
-  backward(g, { x, out, n }) {
-    for (let i = 0; i < n; i++) out[i] = g[i] * x[i] * (1 - x[i]);
+  backward(g, { z, x, out, n }) {
+    elementwiseBackward("sigmoid", g, { z, x, out, n }); // the bits of g · x · (1 − x)
   },
 };
-
-function softplusValue(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
 
 /**
  * σ(z) = log(1 + e^z), σ′(z) = 1 / (1 + e^(−z)) (the logistic function); stable for large |z|.
@@ -163,14 +161,14 @@ function softplusValue(z: number): number {
  */
 export const softplus: Activation = {
   name: "softplus",
-  f: softplusValue,
+  f: softplusOf,
   df: logistic,
   expression: "log(1 + exp(z))",
   forward(z, { out, n }) {
-    for (let i = 0; i < n; i++) out[i] = softplusValue(z[i]);
+    elementwiseForward("softplus", z, { out, n }); // within 3 ulp; f is within 1.2
   },
-  backward(g, { z, out, n }) {
-    for (let i = 0; i < n; i++) out[i] = g[i] * logistic(z[i]);
+  backward(g, { z, x, out, n }) {
+    elementwiseBackward("softplus", g, { z, x, out, n }); // g · σ(z), σ as sigmoid's forward
   },
 };
 

@@ -16,49 +16,17 @@
  *
  * @module
  */
-import { tanhWasmBytes } from "./wasm/tanh_wasm.ts";
+import {
+  type ElementwiseBackend,
+  elementwiseForward,
+  elementwiseKernelAvailable,
+} from "./elementwise_kernel.ts";
 
 /**
  * Which implementation {@link tanhKernel} uses: `"auto"` (WebAssembly when available, else
  * `Math.tanh`), `"wasm"` (WebAssembly or an error) or `"typescript"` (`Math.tanh`).
  */
-export type TanhBackend = "auto" | "wasm" | "typescript";
-
-interface TanhEngine {
-  /** The module's memory as doubles; chunks are staged at offset 0. */
-  heap: Float64Array;
-  tanh(src: number, dst: number, count: number): void;
-}
-
-/** Entries per WebAssembly call: 16 KiB staged and computed in place, so it stays in L1. */
-const CHUNK = 2048;
-/** Below this many entries a chunk is staged by plain loops rather than typed-array copies. */
-const SMALL_CHUNK = 32;
-
-let engine: TanhEngine | null | undefined;
-let engineError = "";
-let fullChunk: Float64Array = new Float64Array(0);
-
-function loadEngine(): TanhEngine | null {
-  if (engine !== undefined) return engine;
-  try {
-    const bytes = tanhWasmBytes();
-    if (!WebAssembly.validate(bytes)) throw new Error("the module does not validate");
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const { memory, tanh } = instance.exports as {
-      memory: WebAssembly.Memory;
-      tanh: TanhEngine["tanh"];
-    };
-    const heap = new Float64Array(memory.buffer);
-    if (heap.length < CHUNK + 2) throw new Error("the module's memory is too small");
-    fullChunk = heap.subarray(0, CHUNK);
-    engine = { heap, tanh };
-  } catch (error) {
-    engineError = error instanceof Error ? error.message : String(error);
-    engine = null;
-  }
-  return engine;
-}
+export type TanhBackend = ElementwiseBackend;
 
 /**
  * Whether the WebAssembly tanh can run here (compiles the module on first call).
@@ -71,11 +39,13 @@ function loadEngine(): TanhEngine | null {
  * ```
  */
 export function tanhKernelAvailable(): boolean {
-  return loadEngine() !== null;
+  return elementwiseKernelAvailable();
 }
 
 /**
  * out[i] = tanh(z[i]) for i < n. `out` may be `z` itself but must not otherwise overlap it.
+ * The `"tanh"` map of `elementwiseForward` (`lib/elementwise_kernel.ts`), which stages the
+ * entries through the module's memory in chunks of 2,048.
  *
  * @throws {RangeError} when n is not a non-negative integer or an array is shorter than n
  * @throws {Error} when `backend` is `"wasm"` and WebAssembly SIMD is unavailable
@@ -92,35 +62,7 @@ export function tanhKernelAvailable(): boolean {
  */
 export function tanhKernel(
   z: Float64Array,
-  { out, n, backend = "auto" }: { out: Float64Array; n: number; backend?: TanhBackend },
+  options: { out: Float64Array; n: number; backend?: TanhBackend },
 ): void {
-  if (!Number.isInteger(n) || n < 0 || n > z.length || n > out.length) {
-    throw new RangeError(
-      `cannot compute tanh of ${n} entries: need an integer n >= 0 within the input (${z.length}) and output (${out.length}) lengths`,
-    );
-  }
-  if (backend !== "auto" && backend !== "wasm" && backend !== "typescript") {
-    throw new TypeError(`cannot compute tanh with backend ${JSON.stringify(backend)}`);
-  }
-  const e = backend === "typescript" ? null : engine === undefined ? loadEngine() : engine;
-  if (e === null) {
-    if (backend === "wasm") {
-      throw new Error(`cannot compute tanh in WebAssembly: ${engineError || "not loaded"}`);
-    }
-    for (let i = 0; i < n; i++) out[i] = Math.tanh(z[i]);
-    return;
-  }
-  const heap = e.heap;
-  for (let i = 0; i < n; i += CHUNK) {
-    const m = Math.min(CHUNK, n - i);
-    if (m < SMALL_CHUNK) {
-      for (let j = 0; j < m; j++) heap[j] = z[i + j];
-      e.tanh(0, 0, m);
-      for (let j = 0; j < m; j++) out[i + j] = heap[j];
-    } else {
-      heap.set(i === 0 && m === z.length ? z : z.subarray(i, i + m));
-      e.tanh(0, 0, m);
-      out.set(m === CHUNK ? fullChunk : heap.subarray(0, m), i);
-    }
-  }
+  elementwiseForward("tanh", z, options);
 }

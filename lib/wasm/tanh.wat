@@ -1,8 +1,11 @@
-;; Vectorised tanh in double precision, for sgdlab's lib/tanh_kernel.ts.
+;; The activations' elementwise maps in double precision, for sgdlab's lib/elementwise_kernel.ts
+;; (and lib/tanh_kernel.ts): `tanh` first, then relu, the derivatives, and the logistic family
+;; (sigmoid, softplus, softplus′ ∘ g) at the end of the file.
 ;;
 ;; Assembled by `deno task build:wasm` (tools/build_wasm.ts) into lib/wasm/tanh_wasm.ts.
 ;; Needs WebAssembly SIMD and relaxed SIMD (f64x2.relaxed_madd, i64x2.relaxed_laneselect). The
-;; module owns its memory: the caller copies a chunk of inputs in, calls `tanh`, copies it out.
+;; module owns its memory: the caller copies a chunk of inputs in (one or two, at 0 and at 16 KiB),
+;; calls a map, and copies the result out from 0.
 ;;
 ;; Two lanes at a time, both formulas evaluated for both lanes and one chosen per lane (no
 ;; branch), with a = |x| and the sign of x put back at the end (tanh is odd; −0 stays −0):
@@ -129,6 +132,217 @@
                 (i64x2.relaxed_laneselect (local.get $q)
                   (f64x2.add (local.get $gp) (local.get $gm)) (local.get $small))))))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next))))
+;; The other elementwise maps of lib/elementwise_kernel.ts. Each works on groups of 4 (2 for
+;; `logistic`): a count that is not a multiple also writes up to 3 entries past dst[count − 1],
+;; computed from whatever follows the inputs; the caller's chunks leave room for them.
+;;
+;; relu and the three derivatives use only compares, bitwise and, and plain products and sums in
+;; the order of the scalar code, so they give the bits of lib/activations.ts's scalar loops:
+;; and(z, z > 0) is z where z > 0 and +0 elsewhere (all-zero bits), NaN and −0 included.
+
+  ;; dst[i] = src[i] > 0 ? src[i] : 0
+  (func (export "relu") (param $src i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $zero v128) (local $u v128) (local $v v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $u (v128.load (local.get $src)))
+        (local.set $v (v128.load offset=16 (local.get $src)))
+        (v128.store (local.get $dst)
+          (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero))))
+        (v128.store offset=16 (local.get $dst)
+          (v128.and (local.get $v) (f64x2.gt (local.get $v) (local.get $zero))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
+
+  ;; dst[i] = z[i] > 0 ? g[i] : 0 (relu′(z) ∘ g)
+  (func (export "relu_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $zero v128)
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
+        (v128.store (local.get $dst)
+          (v128.and (v128.load (local.get $g))
+            (f64x2.gt (v128.load (local.get $z)) (local.get $zero))))
+        (v128.store offset=16 (local.get $dst)
+          (v128.and (v128.load offset=16 (local.get $g))
+            (f64x2.gt (v128.load offset=16 (local.get $z)) (local.get $zero))))
+        (local.set $g (i32.add (local.get $g) (i32.const 32)))
+        (local.set $z (i32.add (local.get $z) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
+
+  ;; dst[i] = g[i] · (1 − x[i]·x[i]) (tanh′ ∘ g from x = tanh z)
+  (func (export "tanh_backward") (param $g i32) (param $x i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $one v128) (local $u v128) (local $v v128)
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
+        (local.set $u (v128.load (local.get $x)))
+        (local.set $v (v128.load offset=16 (local.get $x)))
+        (v128.store (local.get $dst)
+          (f64x2.mul (v128.load (local.get $g))
+            (f64x2.sub (local.get $one) (f64x2.mul (local.get $u) (local.get $u)))))
+        (v128.store offset=16 (local.get $dst)
+          (f64x2.mul (v128.load offset=16 (local.get $g))
+            (f64x2.sub (local.get $one) (f64x2.mul (local.get $v) (local.get $v)))))
+        (local.set $g (i32.add (local.get $g) (i32.const 32)))
+        (local.set $x (i32.add (local.get $x) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
+
+  ;; dst[i] = g[i] · x[i] · (1 − x[i]) (sigmoid′ ∘ g from x = sigmoid z, left to right)
+  (func (export "sigmoid_backward") (param $g i32) (param $x i32) (param $dst i32)
+    (param $count i32)
+    (local $end i32) (local $one v128) (local $u v128) (local $v v128)
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
+        (local.set $u (v128.load (local.get $x)))
+        (local.set $v (v128.load offset=16 (local.get $x)))
+        (v128.store (local.get $dst)
+          (f64x2.mul (f64x2.mul (v128.load (local.get $g)) (local.get $u))
+            (f64x2.sub (local.get $one) (local.get $u))))
+        (v128.store offset=16 (local.get $dst)
+          (f64x2.mul (f64x2.mul (v128.load offset=16 (local.get $g)) (local.get $v))
+            (f64x2.sub (local.get $one) (local.get $v))))
+        (local.set $g (i32.add (local.get $g) (i32.const 32)))
+        (local.set $x (i32.add (local.get $x) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next))))
+
+  ;; The logistic family, from one exponential: with a = |z| clamped to 746 (where e^{−a} is
+  ;; below half the smallest subnormal), a = k·ln 2 + r as in `tanh`, and g± = 2 + (h ± r)
+  ;; (g = r·coth(r/2)), e^{−a} = 2^{−k}·g−/g+ = S/g+ with S = 2^{−k}·g−, scaled by two powers
+  ;; of two of at most 2^{−539} each so that a subnormal S is rounded once. Then, one division:
+  ;;
+  ;; - mode 0, sigmoid: σ(z) = g+/(g+ + S) for z ≥ 0 (also −0), S/(g+ + S) for z < 0;
+  ;; - mode 2, softplus′ ∘ g: dst = g · σ(z), σ as in mode 0;
+  ;; - mode 1, softplus: max(z, 0) + log1p(u), u = e^{−a} = S/g+ ∈ (0, 1]. Below u = √2 − 1,
+  ;;   log1p(u) = 2·atanh(w) with w = u/(2 + u) = S/(2g+ + S); above, log1p(u) = ln 2 +
+  ;;   2·atanh(w) with w = (u − 1)/(u + 3) = (S − g+)/(S + 3g+). Either way |w| ≤ 0.1716, where
+  ;;   2·atanh(w) = 2w + w·R(w²) with fdlibm's log polynomial R (Lg1…Lg7, error below 2^−58.45).
+  ;;
+  ;; NaN propagates; z = +∞ gives 1, ∞ and g; z = −∞ gives 0, 0 and 0·g.
+  (func (export "logistic") (param $src i32) (param $g i32) (param $dst i32) (param $count i32)
+    (param $mode i32)
+    (local $end i32)
+    (local $x v128) (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128)
+    (local $h v128) (local $gp v128) (local $gm v128) (local $kint v128) (local $k1 v128)
+    (local $s v128) (local $big v128) (local $q v128) (local $out v128)
+    (local $G1 v128) (local $G2 v128) (local $G3 v128) (local $G4 v128) (local $G5 v128)
+    (local $G6 v128)
+    (local $L1 v128) (local $L2 v128) (local $L3 v128) (local $L4 v128) (local $L5 v128)
+    (local $L6 v128) (local $L7 v128)
+    (local $zero v128) (local $one v128) (local $two v128) (local $three v128) (local $minus1 v128)
+    (local $clamp v128) (local $invln2 v128) (local $magic v128) (local $ln2hi v128)
+    (local $ln2lo v128) (local $ln2 v128) (local $bias v128) (local $cut v128)
+    (local.set $G1 (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))
+    (local.set $G2 (v128.const f64x2 -0x1.6c16c16c16c17p-9 -0x1.6c16c16c16c17p-9))
+    (local.set $G3 (v128.const f64x2 0x1.1566abc011567p-14 0x1.1566abc011567p-14))
+    (local.set $G4 (v128.const f64x2 -0x1.bbd779334ef0bp-20 -0x1.bbd779334ef0bp-20))
+    (local.set $G5 (v128.const f64x2 0x1.66a8f2bf70ebep-25 0x1.66a8f2bf70ebep-25))
+    (local.set $G6 (v128.const f64x2 -0x1.22805d644267fp-30 -0x1.22805d644267fp-30))
+    ;; fdlibm's Lg1 … Lg7 (e_log.c)
+    (local.set $L1 (v128.const f64x2 0x1.5555555555593p-1 0x1.5555555555593p-1))
+    (local.set $L2 (v128.const f64x2 0x1.999999997fa04p-2 0x1.999999997fa04p-2))
+    (local.set $L3 (v128.const f64x2 0x1.2492494229359p-2 0x1.2492494229359p-2))
+    (local.set $L4 (v128.const f64x2 0x1.c71c51d8e78afp-3 0x1.c71c51d8e78afp-3))
+    (local.set $L5 (v128.const f64x2 0x1.7466496cb03dep-3 0x1.7466496cb03dep-3))
+    (local.set $L6 (v128.const f64x2 0x1.39a09d078c69fp-3 0x1.39a09d078c69fp-3))
+    (local.set $L7 (v128.const f64x2 0x1.2f112df3e5244p-3 0x1.2f112df3e5244p-3))
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $two (v128.const f64x2 2 2))
+    (local.set $three (v128.const f64x2 3 3))
+    (local.set $minus1 (v128.const f64x2 -1 -1))
+    (local.set $clamp (v128.const f64x2 746 746))
+    (local.set $invln2 (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0))
+    (local.set $magic (v128.const f64x2 0x1.8p52 0x1.8p52))
+    (local.set $ln2hi (v128.const f64x2 -0x1.62e42fee00000p-1 -0x1.62e42fee00000p-1))
+    (local.set $ln2lo (v128.const f64x2 -0x1.a39ef35793c76p-33 -0x1.a39ef35793c76p-33))
+    (local.set $ln2 (v128.const f64x2 0x1.62e42fefa39efp-1 0x1.62e42fefa39efp-1))
+    (local.set $bias (v128.const i64x2 1023 1023))
+    (local.set $cut (v128.const f64x2 0x1.a827999fcef34p-2 0x1.a827999fcef34p-2))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $x (v128.load (local.get $src)))
+        ;; y = min(|z|, 746) = k·ln 2 + r (pmin keeps a NaN)
+        (local.set $y (f64x2.pmin (f64x2.abs (local.get $x)) (local.get $clamp)))
+        (local.set $kf (f64x2.relaxed_madd (local.get $y) (local.get $invln2) (local.get $magic)))
+        (local.set $k (f64x2.sub (local.get $kf) (local.get $magic)))
+        (local.set $r (f64x2.relaxed_madd (local.get $k) (local.get $ln2hi) (local.get $y)))
+        (local.set $r (f64x2.relaxed_madd (local.get $k) (local.get $ln2lo) (local.get $r)))
+        (local.set $w (f64x2.mul (local.get $r) (local.get $r)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $G6) (local.get $G5)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G4)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G3)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G2)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G1)))
+        (local.set $h (f64x2.mul (local.get $w) (local.get $h)))
+        (local.set $gp (f64x2.add (local.get $two) (f64x2.add (local.get $h) (local.get $r))))
+        (local.set $gm (f64x2.add (local.get $two) (f64x2.sub (local.get $h) (local.get $r))))
+        ;; S = g−·2^{−k1}·2^{−(k − k1)}, k1 = floor(k/2) ≤ 539 (0 ≤ k ≤ 1077: kf minus magic as
+        ;; integers, halved by a logical shift); each factor's bits are (1023 − e) << 52
+        (local.set $kint (i64x2.sub (local.get $kf) (local.get $magic)))
+        (local.set $k1 (i64x2.shr_u (local.get $kint) (i32.const 1)))
+        (local.set $s
+          (f64x2.mul
+            (f64x2.mul (local.get $gm)
+              (i64x2.shl (i64x2.sub (local.get $bias) (local.get $k1)) (i32.const 52)))
+            (i64x2.shl
+              (i64x2.sub (local.get $bias) (i64x2.sub (local.get $kint) (local.get $k1)))
+              (i32.const 52))))
+        (if (i32.eq (local.get $mode) (i32.const 1))
+          (then
+            ;; softplus: w = (S − j·g+)/(S + (2 + j)·g+), j = [u > √2 − 1]
+            (local.set $big
+              (f64x2.gt (local.get $s) (f64x2.mul (local.get $gp) (local.get $cut))))
+            (local.set $q
+              (f64x2.div
+                (f64x2.relaxed_madd (local.get $gp)
+                  (v128.and (local.get $minus1) (local.get $big)) (local.get $s))
+                (f64x2.relaxed_madd (local.get $gp)
+                  (i64x2.relaxed_laneselect (local.get $three) (local.get $two) (local.get $big))
+                  (local.get $s))))
+            (local.set $w (f64x2.mul (local.get $q) (local.get $q)))
+            (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $L7) (local.get $L6)))
+            (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $L5)))
+            (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $L4)))
+            (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $L3)))
+            (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $L2)))
+            (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $L1)))
+            (local.set $h (f64x2.mul (local.get $w) (local.get $h)))
+            ;; max(z, 0) + (j·ln 2 + (2w + w·R))
+            (local.set $out
+              (f64x2.add
+                (v128.and (local.get $x) (f64x2.gt (local.get $x) (local.get $zero)))
+                (f64x2.add (v128.and (local.get $ln2) (local.get $big))
+                  (f64x2.relaxed_madd (local.get $q) (local.get $h)
+                    (f64x2.add (local.get $q) (local.get $q)))))))
+          (else
+            (local.set $out
+              (f64x2.div
+                (i64x2.relaxed_laneselect (local.get $gp) (local.get $s)
+                  (f64x2.ge (local.get $x) (local.get $zero)))
+                (f64x2.add (local.get $gp) (local.get $s))))
+            (if (i32.eq (local.get $mode) (i32.const 2))
+              (then
+                (local.set $out
+                  (f64x2.mul (v128.load (local.get $g)) (local.get $out)))))))
+        (v128.store (local.get $dst) (local.get $out))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (br $next))))
 )
