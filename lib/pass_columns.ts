@@ -28,7 +28,7 @@ export interface ColumnBlockSizes {
   /** Columns of the source (row stride of `src`). */
   cols: number;
   /** The source columns to copy, in output order (repeats allowed), each in [0, cols). */
-  positions: ArrayLike<number>;
+  positions: Int32Array;
   /** The output, rows × positions.length row-major. */
   out: Float64Array;
 }
@@ -45,7 +45,7 @@ export interface ColumnBlockSizes {
  * import assert from "node:assert/strict";
  * const src = Float64Array.of(1, 2, 3, 4, 5, 6); // 2 × 3
  * const out = new Float64Array(4);
- * gatherColumnBlock(src, { rows: 2, cols: 3, positions: [2, 2], out });
+ * gatherColumnBlock(src, { rows: 2, cols: 3, positions: Int32Array.of(2, 2), out });
  * assert.deepEqual(Array.from(out), [3, 3, 6, 6]);
  * ```
  */
@@ -117,12 +117,14 @@ export function passColumns(source: MlpPass, options: PassColumnsOptions): MlpPa
       throw new RangeError(`${action}: position ${j} is ${p}, expected an integer in [0, ${B})`);
     }
   }
+  // one array type for the kernel, so that its loop stays monomorphic
+  const at = positions instanceof Int32Array ? positions : Int32Array.from(positions);
   for (let l = 0; l <= L; l++) {
     const x = source.xs[l];
-    gatherColumnBlock(x.data, { rows: x.rows, cols: B, positions, out: out.xs[l].data });
+    gatherColumnBlock(x.data, { rows: x.rows, cols: B, positions: at, out: out.xs[l].data });
     if (l === L) break;
     const z = source.zs[l];
-    gatherColumnBlock(z.data, { rows: z.rows, cols: B, positions, out: out.zs[l].data });
+    gatherColumnBlock(z.data, { rows: z.rows, cols: B, positions: at, out: out.zs[l].data });
   }
   return out;
 }

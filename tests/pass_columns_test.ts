@@ -29,7 +29,12 @@ Deno.test("gatherColumnBlock copies out[i, j] = src[i, positions[j]], repeats an
         );
         const positions = raw.map((p) => p % cols);
         const out = new Float64Array(rows * positions.length).fill(NaN);
-        gatherColumnBlock(Float64Array.from(src.flat()), { rows, cols, positions, out });
+        gatherColumnBlock(Float64Array.from(src.flat()), {
+          rows,
+          cols,
+          positions: Int32Array.from(positions),
+          out,
+        });
         assert.deepEqual(Array.from(out), naiveGather(src, positions).flat());
       },
     ),
@@ -39,7 +44,7 @@ Deno.test("gatherColumnBlock copies out[i, j] = src[i, positions[j]], repeats an
       gatherColumnBlock(new Float64Array(5), {
         rows: 2,
         cols: 3,
-        positions: [0],
+        positions: Int32Array.of(0),
         out: new Float64Array(2),
       }),
     /cannot gather 1 columns of a 2×3 block: arrays of length 5 and 2 are too short/,

@@ -300,3 +300,22 @@ Deno.test("fromStep writes into a given array the scores it returns fresh, and r
   });
   assert.equal(checked, 8);
 });
+
+Deno.test("a Scorer gathers chosen columns of a wide x from its sample-major copy with the same bits", () => {
+  const random = new Random(19), n = 30;
+  const model = Mlp.create([40, 6, 3], { random, activation: "relu" });
+  const data = {
+    name: "wide",
+    x: random.normalMatrix(40, n),
+    y: oneHot(Array.from({ length: n }, (_, i) => i % 3), 3),
+    labels: null,
+  };
+  const indices = [29, 3, 3, 17, 0];
+  const x = data.x.gatherColumns(indices), y = data.y.gatherColumns(indices);
+  for (const name of ["loss", "upperBound", "gradientNorm"]) {
+    // one chunk of the same 5 columns: the same products as the direct computation
+    const scorer = new Scorer(name, { loss: "softmaxCrossEntropy", chunk: 5 });
+    const fresh = resolveScore(name).compute(model, x, y, { loss: "softmaxCrossEntropy" });
+    assert.deepEqual(scorer.scoreColumns(model, data, { indices }), fresh, name);
+  }
+});

@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { ColumnGatherer } from "../column_gatherer.ts";
 import { columnSquaredNorms } from "../kernels/mod.ts";
 import { gradPreActivation, type Loss, resolveLoss } from "../losses.ts";
 import { Matrix } from "../matrix.ts";
@@ -300,6 +301,14 @@ export function resolveScore(spec: string | Score): Score {
   return known;
 }
 
+/**
+ * Inputs per sample from which a Scorer gathers chosen columns of x from a sample-major copy
+ * (lib/column_gatherer.ts, shared with the training step's gatherer): a scattered read of d
+ * rows costs a cache line per value, and at d = 784 gathering a presample that way took longer
+ * than its forward pass. The same threshold as lib/minibatch_step.ts.
+ */
+const SAMPLE_MAJOR_ROWS = 32;
+
 /** Options of {@link Scorer}. */
 export interface ScorerOptions {
   /** The per-sample loss ℓ. */
@@ -311,7 +320,9 @@ export interface ScorerOptions {
 /**
  * Scores many columns of a data set at the current θ, chunk by chunk, reusing its gather buffers
  * and passes (one per chunk size) from call to call. Samplers keep one; experiments can use one
- * to score the whole training set at checkpoints.
+ * to score the whole training set at checkpoints. Chosen columns of a wide x (32 inputs or more)
+ * are gathered from a sample-major copy of it (lib/column_gatherer.ts), made on first use: x must
+ * not change in place while a scorer serves it.
  *
  * @example Scoring in chunks gives the scores of one big pass
  * ```ts
@@ -341,6 +352,7 @@ export class Scorer {
   #sizes: readonly number[] | null = null;
   #chunkIndices = new Int32Array(0);
   #lastPass: MlpPass | null = null;
+  #gatherer: ColumnGatherer | null = null;
 
   /**
    * @throws {RangeError} for an unknown score or loss, or a chunk that is not an integer >= 1
@@ -393,6 +405,12 @@ export class Scorer {
       this.#chunkIndices = new Int32Array(Math.min(this.chunk, count));
     }
     const chunkIndices = this.#chunkIndices;
+    // columns in order are rows of contiguous runs; chosen ones are scattered (see above)
+    let gatherer: ColumnGatherer | null = null;
+    if (indices !== undefined && data.x.rows >= SAMPLE_MAJOR_ROWS) {
+      if (this.#gatherer?.source !== data.x) this.#gatherer = new ColumnGatherer(data.x);
+      gatherer = this.#gatherer;
+    }
     for (let start = 0; start < count; start += this.chunk) {
       const c = Math.min(this.chunk, count - start);
       const at = c === chunkIndices.length ? chunkIndices : chunkIndices.subarray(0, c);
@@ -420,7 +438,8 @@ export class Scorer {
         buffer.x = new Matrix(data.x.rows, c);
         buffer.y = new Matrix(data.y.rows, c);
       }
-      data.x.gatherColumns(at, buffer.x);
+      if (gatherer === null) data.x.gatherColumns(at, buffer.x);
+      else gatherer.gather(at, buffer.x);
       data.y.gatherColumns(at, buffer.y);
       const dest = out.subarray(start, start + c);
       const s = this.score.compute(model, buffer.x, buffer.y, {
