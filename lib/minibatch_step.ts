@@ -153,7 +153,10 @@ export class MinibatchStep {
     });
     this.#allocate = options.allocate;
     this.#finiteData = options.finiteData ?? false;
-    this.x = new Matrix(data.x.rows, b);
+    // gathered straight into the SGD pass's x_0 when there is one (no copy in the forward pass)
+    this.x = this.#sgd !== null && model.sizes[0] === data.x.rows
+      ? this.#sgd.inputBuffer(b)
+      : new Matrix(data.x.rows, b);
     this.y = new Matrix(data.y.rows, b);
     this.#gatherX = sampleMajor(data.x);
     this.#gatherY = sampleMajor(data.y);

@@ -335,7 +335,9 @@ export class Mlp {
       );
     }
     const p = pass ?? new MlpPass(sizes, b);
-    p.xs[0].data.set(x.data);
+    const x0 = p.xs[0].data;
+    // x may already be x_0's first rows (gathered there, see `Sgd.inputBuffer`): then no copy
+    if (x.data.buffer !== x0.buffer || x.data.byteOffset !== x0.byteOffset) x0.set(x.data);
     for (let l = 1; l <= this.layers; l++) {
       const z = p.zs[l - 1], xl = p.xs[l];
       matmul(this.thetas[l - 1].data, p.xs[l - 1].data, {

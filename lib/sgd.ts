@@ -427,6 +427,32 @@ export class Sgd {
     );
   }
 
+  /**
+   * A d_0 × b matrix over the inputs of the workspace's pass for batches of b (the first rows of
+   * its x_0): a batch gathered into it is not copied again by the next step's forward pass.
+   * `step(x, …)` with another x works as well; this one is only faster.
+   *
+   * @example
+   * ```ts
+   * import { Sgd } from "@lib/sgd.ts";
+   * import { Matrix, Mlp, Random } from "@lib/mod.ts";
+   * import assert from "node:assert/strict";
+   * const model = Mlp.create([2, 3, 1], { random: new Random(0) });
+   * const sgd = new Sgd(model, { loss: "squaredError", learningRate: 0.1 });
+   * const x = sgd.inputBuffer(4);
+   * x.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
+   * const { pass } = sgd.step(x, Matrix.zeros(1, 4));
+   * assert.deepEqual(Array.from(pass.x(0).data), [1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 1, 1]);
+   * ```
+   */
+  inputBuffer(b: number): Matrix {
+    if (!Number.isInteger(b) || b < 1) {
+      throw new RangeError(`cannot make an input buffer for ${b} samples: need an integer >= 1`);
+    }
+    const d = this.model.sizes[0];
+    return new Matrix(d, b, this.#workspace(b).pass.xs[0].data.subarray(0, d * b));
+  }
+
   #workspace(b: number): Workspace {
     let ws = this.#workspaces.get(b);
     if (ws === undefined) {
