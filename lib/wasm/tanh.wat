@@ -1,5 +1,5 @@
 ;; The activations' elementwise maps in double precision, for sgdlab's lib/elementwise_kernel.ts
-;; (and lib/tanh_kernel.ts): `tanh` first, then relu, the derivatives, and the logistic family
+;; (and lib/tanh_kernel.ts): `tanh` first, then relu and relu′ ∘ g, and the logistic family
 ;; (sigmoid, softplus, softplus′ ∘ g) at the end of the file.
 ;;
 ;; Assembled by `deno task build:wasm` (tools/build_wasm.ts) into lib/wasm/tanh_wasm.ts.
@@ -138,9 +138,10 @@
 ;; `logistic`): a count that is not a multiple also writes up to 3 entries past dst[count − 1],
 ;; computed from whatever follows the inputs; the caller's chunks leave room for them.
 ;;
-;; relu and the three derivatives use only compares, bitwise and, and plain products and sums in
-;; the order of the scalar code, so they give the bits of lib/activations.ts's scalar loops:
-;; and(z, z > 0) is z where z > 0 and +0 elsewhere (all-zero bits), NaN and −0 included.
+;; relu and relu′ ∘ g use only a compare and a bitwise and, so they give the bits of the scalar
+;; code: and(z, z > 0) is z where z > 0 and +0 elsewhere (all-zero bits), NaN and −0 included.
+;; (tanh′ ∘ g and sigmoid′ ∘ g stay plain TypeScript loops: staging their two inputs through
+;; this memory costs more than the loops themselves.)
 
   ;; dst[i] = src[i] > 0 ? src[i] : 0
   (func (export "relu") (param $src i32) (param $dst i32) (param $count i32)
@@ -174,49 +175,6 @@
             (f64x2.gt (v128.load offset=16 (local.get $z)) (local.get $zero))))
         (local.set $g (i32.add (local.get $g) (i32.const 32)))
         (local.set $z (i32.add (local.get $z) (i32.const 32)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (br $next))))
-
-  ;; dst[i] = g[i] · (1 − x[i]·x[i]) (tanh′ ∘ g from x = tanh z)
-  (func (export "tanh_backward") (param $g i32) (param $x i32) (param $dst i32) (param $count i32)
-    (local $end i32) (local $one v128) (local $u v128) (local $v v128)
-    (local.set $one (v128.const f64x2 1 1))
-    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
-        (local.set $u (v128.load (local.get $x)))
-        (local.set $v (v128.load offset=16 (local.get $x)))
-        (v128.store (local.get $dst)
-          (f64x2.mul (v128.load (local.get $g))
-            (f64x2.sub (local.get $one) (f64x2.mul (local.get $u) (local.get $u)))))
-        (v128.store offset=16 (local.get $dst)
-          (f64x2.mul (v128.load offset=16 (local.get $g))
-            (f64x2.sub (local.get $one) (f64x2.mul (local.get $v) (local.get $v)))))
-        (local.set $g (i32.add (local.get $g) (i32.const 32)))
-        (local.set $x (i32.add (local.get $x) (i32.const 32)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (br $next))))
-
-  ;; dst[i] = g[i] · x[i] · (1 − x[i]) (sigmoid′ ∘ g from x = sigmoid z, left to right)
-  (func (export "sigmoid_backward") (param $g i32) (param $x i32) (param $dst i32)
-    (param $count i32)
-    (local $end i32) (local $one v128) (local $u v128) (local $v v128)
-    (local.set $one (v128.const f64x2 1 1))
-    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
-        (local.set $u (v128.load (local.get $x)))
-        (local.set $v (v128.load offset=16 (local.get $x)))
-        (v128.store (local.get $dst)
-          (f64x2.mul (f64x2.mul (v128.load (local.get $g)) (local.get $u))
-            (f64x2.sub (local.get $one) (local.get $u))))
-        (v128.store offset=16 (local.get $dst)
-          (f64x2.mul (f64x2.mul (v128.load offset=16 (local.get $g)) (local.get $v))
-            (f64x2.sub (local.get $one) (local.get $v))))
-        (local.set $g (i32.add (local.get $g) (i32.const 32)))
-        (local.set $x (i32.add (local.get $x) (i32.const 32)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (br $next))))
 
