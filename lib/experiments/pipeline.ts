@@ -43,6 +43,7 @@ import type {
   ReproductionUnit,
 } from "./reproduction.ts";
 import { type MergeResult, mergeUnits, replaceSet, type SetStep, unitFile } from "./store.ts";
+import { answerImageRequest } from "./shared_data.ts";
 import { codeFingerprint, runModuleOf, unitKey } from "./unit_key.ts";
 import { decodeExact, readUnitRecord, type UnitRecord, writeUnitRecord } from "./unit_record.ts";
 
@@ -265,7 +266,7 @@ async function runOnWorkers(
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
         const planned = p;
         const reply = await new Promise<WorkerReply>((resolve) => {
-          worker.onmessage = (e: MessageEvent<WorkerReply>) => resolve(e.data);
+          worker.onmessage = (e) => answerImageRequest(worker, e.data) || resolve(e.data);
           worker.onerror = (e: ErrorEvent) => {
             e.preventDefault();
             resolve({ ok: false, error: e.message });
