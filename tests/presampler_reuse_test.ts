@@ -65,6 +65,8 @@ Deno.test("reusing the scoring pass trains bit for bit like recomputing it, on t
       score,
     );
     assert.deepEqual([reused.state.reusedSteps, recomputed.state.reusedSteps], [12, 0], score);
+    const plain = await train(p, { ...options, kernelMemory: false });
+    assert.deepEqual(plain.thetas, reused.thetas, `${score}: plain arrays, the same bits`);
     // the forward pass saved is b per step: B + 2b against B + 3b
     const extra = score === "gradientNorm" ? 3 * 96 : 96;
     assert.equal(reused.history.at(-1)!.forward_equivalents, 12 * (extra + 2 * 32), score);

@@ -32,6 +32,7 @@
  * @module
  */
 import { checkEpsilon, drawWithWeights, importanceDistribution } from "./importance_sampler.ts";
+import { KernelLease } from "../kernel_lease.ts";
 import type { Loss } from "../losses.ts";
 import { MlpPass } from "../mlp.ts";
 import { passColumns, passColumnsExact } from "../pass_columns.ts";
@@ -67,7 +68,19 @@ export interface PresamplerOptions {
    * ({@link Score.forwardPass}) never reuse.
    */
   reusePass?: "auto" | "always" | "never";
+  /**
+   * Keep the scoring pass and the chosen columns' pass in the products' kernel memory (leased,
+   * lib/kernel_lease.ts: given back by `reset` and when the sampler is garbage-collected), so that
+   * the scoring forward and the step's backward read them in place, as the training step's own
+   * workspaces are. Default true. The same bits either way.
+   */
+  kernelMemory?: boolean;
 }
+
+/** Gives a collected presampler's kernel arrays back to the pool (see `kernelMemory`). */
+const leases = new FinalizationRegistry<{ lease: KernelLease | null }>((held) =>
+  held.lease?.release()
+);
 
 /** What a {@link Presampler} exposes for experiments. Arrays are overwritten by later steps. */
 export interface PresamplerState {
@@ -180,6 +193,10 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
     );
   }
   const scorers = new Map<Loss, Scorer>();
+  const held: { lease: KernelLease | null } = { lease: null };
+  const allocate = options.kernelMemory === false
+    ? undefined
+    : (length: number) => (held.lease ??= new KernelLease()).array(length);
   let threshold: number | null = fixedThreshold ?? null;
   let importance = false, steps = 0, importanceSteps = 0, reusedSteps = 0;
   let B: number | null = null, lastBatch: number | null = null;
@@ -197,12 +214,12 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       return null;
     }
     if (chosen === null || chosen.batch !== b || !sameSizes(chosen, sizes)) {
-      chosen = new MlpPass(sizes, b);
+      chosen = new MlpPass(sizes, b, { allocate });
     }
     return passColumns(source, { positions, out: chosen });
   };
 
-  return {
+  const sampler: Presampler = {
     name,
     score,
     get state(): PresamplerState {
@@ -247,7 +264,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       for (let j = 0; j < size; j++) presample[j] = random.int(n);
       let scorer = scorers.get(loss);
       if (scorer === undefined || scorer.chunk !== size) {
-        scorer = new Scorer(score, { loss, chunk: size });
+        scorer = new Scorer(score, { loss, chunk: size, allocate });
         scorers.set(loss, scorer);
       }
       scorer.scoreColumns(model, data, { indices: presample, out: presampleScores! });
@@ -277,8 +294,15 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       steps = importanceSteps = reusedSteps = 0;
       B = lastBatch = null;
       presample = presampleScores = probabilities = null;
+      // the workspaces go back to the pool; the next importance step leases them again
+      scorers.clear();
+      chosen = null;
+      held.lease?.release();
+      held.lease = null;
     },
   };
+  leases.register(sampler, held);
+  return sampler;
 }
 
 function sameSizes(pass: MlpPass, sizes: readonly number[]): boolean {

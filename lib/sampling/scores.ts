@@ -315,6 +315,12 @@ export interface ScorerOptions {
   loss: string | Loss;
   /** Columns per forward pass. Default 1000. */
   chunk?: number;
+  /**
+   * Allocates the arrays of the scorer's passes (zero-filled, of the given length), e.g. a
+   * KernelLease's (lib/kernel_lease.ts) so that the products read them in place. Plain arrays by
+   * default. The same bits either way.
+   */
+  allocate?: (length: number) => Float64Array;
 }
 
 /**
@@ -353,6 +359,7 @@ export class Scorer {
   #chunkIndices = new Int32Array(0);
   #lastPass: MlpPass | null = null;
   #gatherer: ColumnGatherer | null = null;
+  readonly #allocate: ((length: number) => Float64Array) | undefined;
 
   /**
    * @throws {RangeError} for an unknown score or loss, or a chunk that is not an integer >= 1
@@ -361,6 +368,7 @@ export class Scorer {
     this.score = resolveScore(score);
     this.loss = resolveLoss(options.loss);
     this.chunk = options.chunk ?? 1000;
+    this.#allocate = options.allocate;
     if (!Number.isInteger(this.chunk) || this.chunk < 1) {
       throw new RangeError(
         `cannot make a scorer: chunk must be an integer >= 1, got ${this.chunk}`,
@@ -430,7 +438,7 @@ export class Scorer {
         buffer = {
           x: new Matrix(data.x.rows, c),
           y: new Matrix(data.y.rows, c),
-          pass: new MlpPass(model.sizes, c),
+          pass: new MlpPass(model.sizes, c, { allocate: this.#allocate }),
         };
         this.#buffers.set(c, buffer);
       }
