@@ -121,6 +121,9 @@ export const tanh: Activation = {
 
 /**
  * σ(z) = 1 / (1 + e^(−z)), σ′(z) = σ(z)(1 − σ(z)); evaluated without overflow for large |z|.
+ * `forward` is the WebAssembly map of `lib/elementwise_kernel.ts` (within 2.2 ulp of σ), so it
+ * can differ from `f` (`Math.exp`, within 1.9 ulp) by a few ulp; σ′ is computed from x = σ(z),
+ * which loses relative accuracy where x is near 1 (about ulp(1)/(1 − x)).
  *
  * @example
  * ```ts
@@ -149,6 +152,9 @@ export const sigmoid: Activation = {
 
 /**
  * σ(z) = log(1 + e^z), σ′(z) = 1 / (1 + e^(−z)) (the logistic function); stable for large |z|.
+ * `forward` and `backward` are the WebAssembly maps of `lib/elementwise_kernel.ts` (within 2.5
+ * ulp of σ, and g times sigmoid's forward), so they can differ from `f` and `df` (`Math.exp`,
+ * `Math.log1p`) by a few ulp.
  *
  * @example
  * ```ts
