@@ -15,7 +15,9 @@
  * history's `seconds` (training only, evaluation excluded). So fit and bare blocks alternate and
  * the medians over blocks share the machine's load. The presampled fit (the presampler of
  * lib/sampling/presampler.ts, `alwaysOn`) is timed the same way against bare blocks, and its
- * price is chained through the bare step: presampled/bare over (fit/bare × price).
+ * price is chained through the bare step: presampled/bare over (fit/bare × price), where the
+ * price is fit's own count per step over a uniform step's 3b: (B + 3b)/(3b), or (B + 2b)/(3b)
+ * when the presampler hands its forward pass to the step (`Minibatch.pass`) and counts B − b.
  *
  * @module
  */
@@ -162,7 +164,9 @@ async function interleaved(
     name: sampler.name,
     sample(context) {
       const batch: Minibatch = sampler.sample(context);
-      priced += ((batch.pass === undefined ? 3 * b : 2 * b) + batch.forwardEquivalents) / (3 * b);
+      // fit's count: 3b for the step plus the sampler's forward-equivalents (B without reuse of
+      // the presample's pass, B − b with it: (B + 3b)/(3b) or (B + 2b)/(3b))
+      priced += (3 * b + batch.forwardEquivalents) / (3 * b);
       steps++;
       return batch;
     },
