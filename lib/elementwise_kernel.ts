@@ -292,15 +292,20 @@ function forwardTypescript(map: ElementwiseMap, z: Float64Array, out: Float64Arr
   else throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
 }
 
+/** The scalar σ′ ∘ g loops; `second` is z (relu, softplus) or x = σ(z) (tanh, sigmoid). */
 function backwardTypescript(
   map: ElementwiseMap,
   g: Float64Array,
   { second, out, n }: { second: Float64Array; out: Float64Array; n: number },
 ) {
-  const s = second;
-  if (map === "relu") { for (let i = 0; i < n; i++) out[i] = s[i] > 0 ? g[i] : 0; }
-  else if (map === "tanh") { for (let i = 0; i < n; i++) out[i] = g[i] * (1 - s[i] * s[i]); }
-  else if (map === "sigmoid") { for (let i = 0; i < n; i++) out[i] = g[i] * s[i] * (1 - s[i]); }
-  else if (map === "softplus") { for (let i = 0; i < n; i++) out[i] = g[i] * logistic(s[i]); }
-  else throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
+  const z = second, x = second;
+  if (map === "relu") {
+    for (let i = 0; i < n; i++) out[i] = z[i] > 0 ? g[i] : 0;
+  } else if (map === "tanh") {
+    for (let i = 0; i < n; i++) out[i] = g[i] * (1 - x[i] * x[i]);
+  } else if (map === "sigmoid") {
+    for (let i = 0; i < n; i++) out[i] = g[i] * x[i] * (1 - x[i]);
+  } else if (map === "softplus") {
+    for (let i = 0; i < n; i++) out[i] = g[i] * logistic(z[i]);
+  } else throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
 }
