@@ -112,15 +112,15 @@ Deno.test("combining the units, each computed on its own and stored as JSON, giv
   assert.deepEqual(Object.keys(combined.charts), Object.keys(first.charts));
 });
 
-Deno.test("forward-equivalents are 3b per step plus B per presampled step (3B for the exact gradient norm)", () => {
+Deno.test("forward-equivalents are 3b per step plus B − b per presampled step (3B − b for the exact gradient norm): the step reuses the scoring pass", () => {
   const b = tiny.batchSize, B = Math.round(tiny.presample * b);
   const scoring: Record<ImportanceSamplerId, number> = {
     "uniform": 0,
-    "loss": B,
-    "upper-bound": B,
-    "gradient-norm": 3 * B,
-    "switch": B,
-    "switch-sqrt": B,
+    "loss": B - b,
+    "upper-bound": B - b,
+    "gradient-norm": 3 * B - b,
+    "switch": B - b,
+    "switch-sqrt": B - b,
   };
   for (const r of T.history) {
     const on = r.importance_steps;

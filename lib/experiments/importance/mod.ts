@@ -7,7 +7,8 @@
  * - `uniform`: b draws with replacement, weights 1 (3b forward-equivalents per step);
  * - `loss`, `upper-bound`, `gradient-norm`: K&F's Algorithm 1 with importance sampling always on,
  *   scoring the presample by ℓ_i, by the upper bound ‖∂ℓ_i/∂z_L‖ or by the exact ‖∇ℓ_i‖ (the
- *   optimal score; 3 forward-equivalents per scored sample): B + 3b, B + 3b and 3B + 3b per step;
+ *   optimal score; 3 forward-equivalents per scored sample): B + 2b, B + 2b and 3B + 2b per step
+ *   (the step reuses the scoring pass's forward pass of its b samples; K&F recompute it: B + 3b);
  * - `switch`: the presampled upper bound with K&F's switch, τ the variance ratio B Σ g_j² (the
  *   factor by which a uniform batch must grow to match the variance, the quantity the threshold
  *   (B + 3b)/(3b) is derived for, so the variant chosen on principle);

@@ -47,7 +47,8 @@ function runNotes(t: ImportanceTables, P: ImportanceProfile): Notes {
       `${P.trainSubset} training samples (not the importance-weighted minibatch loss, which is not ` +
       `comparable across samplers); test_error is on the test set. forward_equivalents counts 3b ` +
       `per step plus the scoring: B per presampled step with the loss or the upper bound, 3B with ` +
-      `the exact gradient norm. For the switch runs, tau is the moving average and ` +
+      `the exact gradient norm, less the b forwards the step does not rerun (it reuses the ` +
+      `scoring pass's columns: B + 2b per presampled step in all, bit-identical to recomputing). For the switch runs, tau is the moving average and ` +
       `importance_on says whether the last step sampled by importance.` + scale,
     history_timing: "Training seconds at each evaluation (sampling, scoring, forward, " +
       "backward and update; not evaluation). Units run on worker threads side by side, on a " +
@@ -142,9 +143,11 @@ function performanceNotes(t: ImportanceTables, P: ImportanceProfile): Notes {
         verdict(t, "upper-bound")
       }. A presampled upper-bound step costs ${
         fmt(fePerStep("upper-bound"), 3)
-      } times the forward-equivalents of a uniform step ((B + 3b)/(3b) = ${
-        fmt((B + 3 * b) / (3 * b), 3)
-      }) and took ${fmt(perStep("upper-bound"), 3)} times its wall time over the runs ` +
+      } times the forward-equivalents of a uniform step ((B + 2b)/(3b) = ${
+        fmt((B + 2 * b) / (3 * b), 3)
+      }, the scoring pass reused; K&F's recomputing step is (B + 3b)/(3b)) and took ${
+        fmt(perStep("upper-bound"), 3)
+      } times its wall time over the runs ` +
       `(step_cost_timing.csv), ${
         fmt(kindMs("upper-bound") / kindMs("uniform"), 3)
       } times in the interleaved timing (step_cost_interleaved_timing.csv: ${
@@ -154,7 +157,8 @@ function performanceNotes(t: ImportanceTables, P: ImportanceProfile): Notes {
       } ms upper bound, ${fmt(kindMs("loss"), 3)} ms loss, ${
         fmt(kindMs("gradient-norm"), 3)
       } ms exact gradient norm). The scoring pass is a forward pass through the same kernels with ` +
-      `reused workspaces (lib/sampling/scores.ts Scorer), but gathering B columns of the 784 × N input, ` +
+      `reused workspaces (lib/sampling/scores.ts Scorer), whose columns of the chosen samples the ` +
+      `step reuses (lib/pass_columns.ts), but gathering B columns of the 784 × N input, ` +
       `the draws and the small per-step arrays are not free, and the backward pass here costs less ` +
       `than two forwards (the first layer's input gradient is skipped), so a uniform step is ` +
       `cheaper than its 3b forward-equivalents suggest. To win in wall time importance sampling ` +
