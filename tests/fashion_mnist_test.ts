@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { assertDataset, type Dataset, subset } from "@lib/datasets.ts";
-import { FASHION_MNIST_DIR, fashionMnistSource, loadFashionMnist } from "@lib/fashion_mnist.ts";
+import {
+  FASHION_MNIST_DIR,
+  fashionMnistImages,
+  fashionMnistSource,
+  loadFashionMnist,
+  loadFashionMnistBytes,
+} from "@lib/fashion_mnist.ts";
 import { Random } from "@lib/random.ts";
 
 function identity(n: number): Int32Array {
@@ -167,6 +173,23 @@ Deno.test("loadFashionMnist reads a small synthetic IDX folder", async () => {
       ),
     );
   });
+});
+
+Deno.test("the byte loader gathers the Float64 loader's bits, from a folder and from Debian's images held once", async () => {
+  await withIdxFiles({}, async (dir) => {
+    const bytes = await loadFashionMnistBytes({ dir, random: new Random(4) });
+    const doubles = await loadFashionMnist({ dir, random: new Random(4) });
+    assert.deepEqual(bytes.train.x.toMatrix().data, doubles.train.x.data);
+    assert.deepEqual(bytes.test.labels, doubles.test.labels);
+  });
+  if (!debianInstalled) return;
+  const options = { source: "debian" as const, random: new Random(8), trainSize: 500 };
+  const bytes = await loadFashionMnistBytes(options);
+  const doubles = await loadFashionMnist({ ...options, random: new Random(8) });
+  assert.deepEqual(bytes.train.x.toMatrix().data, doubles.train.x.data);
+  assert.deepEqual(bytes.test.x.toMatrix().data, doubles.test.x.data);
+  assert.equal(bytes.train.x.images, await fashionMnistImages("fashion-mnist/debian-idx/train"));
+  assert.ok(bytes.train.x.images.pixels.buffer instanceof SharedArrayBuffer);
 });
 
 Deno.test("corrupt Fashion-MNIST files give errors naming the file and the problem", async (t) => {
