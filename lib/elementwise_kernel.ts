@@ -1,24 +1,32 @@
 /**
  * The activations' elementwise maps over arrays, σ(z) and σ′ ∘ g for tanh, relu, sigmoid and
- * softplus: σ, relu′ and softplus′ in WebAssembly SIMD (`lib/wasm/tanh.wat`, two lanes at a time,
- * no branch per entry), with scalar TypeScript loops as the fallback where WebAssembly SIMD with
- * relaxed SIMD is unavailable. The module owns its memory: each call copies chunks of 2,048
- * entries in (one or two inputs), maps them in place and copies them out, so any `Float64Array`
- * can be given.
+ * softplus, in WebAssembly SIMD (`lib/wasm/tanh.wat`, two lanes at a time, no branch per entry),
+ * with scalar TypeScript loops as the fallback where WebAssembly SIMD with relaxed SIMD is
+ * unavailable. Two paths, chosen per call:
  *
- * What it costs, per entry, on the 2-core AMD EPYC where the 256×257×256 product runs at about
- * 21 GFLOP/s (0.047 ns per FLOP; minima of interleaved runs on a busy machine): relu 1.35 ns,
- * of which the WebAssembly loop is 0.25 and the copies in and out 0.2 and 0.5; relu′ 2.2 (two
- * inputs); tanh 6.0, sigmoid 4.5, softplus 8.7, softplus′ 5.2 ns, where the arithmetic itself
- * dominates (one f64x2 division per pair alone takes 0.7 ns per entry, and a pair's chain of ~15
+ * - in place, when every array of the call lives in the matrix products' WebAssembly memory
+ *   (`allocateKernelArray` of `lib/kernels/wasm_arena.ts`: the training loop's parameters and
+ *   `MlpPass` workspaces): the module, instantiated a second time on that memory, reads and
+ *   writes the arrays where they are, with no copy, all n entries in one call;
+ * - staged, for any other `Float64Array`: chunks of 2,048 entries are copied (one or two
+ *   inputs) into a small memory of the module's own, mapped there and copied out. tanh′ ∘ g and
+ *   sigmoid′ ∘ g from x are plain TypeScript loops on this path: staging their two inputs would
+ *   cost more than they do.
+ *
+ * What it costs, per entry, in product FLOPs (the 256×257×256 product at about 19 GFLOP/s on the
+ * 2-core AMD EPYC; minima of interleaved runs on a busy machine, `bench/forward_backward_bench.ts`),
+ * in place / staged: relu 6 / 23, relu′ ∘ g 8.5 / 32, tanh′ ∘ g 8.4 / 13.5, sigmoid′ ∘ g 10 / 14,
+ * tanh 95 / 114, sigmoid 61 / 80, softplus 142 / 160, softplus′ ∘ g 65 / 90. The copies
+ * dominate relu on the staged path; tanh, sigmoid and softplus are limited by their arithmetic
+ * (one f64x2 division per pair alone takes 0.7 ns per entry, and a pair's chain of ~15
  * dependent fused multiply-adds limits how many pairs overlap).
  *
  * What each WebAssembly map gives, against the TypeScript path (the scalar code of
  * `lib/activations.ts`):
  *
  * - relu and relu′ ∘ g: the same bits (a compare and a bitwise and; NaN gives 0 as z > 0 ? z : 0
- *   does). tanh′ ∘ g = g·(1 − x²) and sigmoid′ ∘ g = g·x·(1 − x) are the scalar loops themselves
- *   on every backend: staging two inputs through the module's memory would cost more than they do.
+ *   does). tanh′ ∘ g = g·(1 − x·x) and sigmoid′ ∘ g = (g·x)·(1 − x): the same operations in the
+ *   same order, each rounded once (no fused multiply-add), so the same bits.
  * - tanh: within 2 ulp of the correctly rounded tanh (see `lib/tanh_kernel.ts`).
  * - sigmoid, softplus and softplus′ ∘ g = g·σ(z): from one exponential of −|z| per entry and one
  *   division, not `Math.exp` and `Math.log1p`, so a few ulp from the TypeScript path (measured in
@@ -33,6 +41,7 @@
  *
  * @module
  */
+import { loadWasm } from "./kernels/wasm_arena.ts";
 import { tanhWasmBytes } from "./wasm/tanh_wasm.ts";
 
 /** The maps of {@link elementwiseForward} and {@link elementwiseBackward}. */
@@ -44,26 +53,36 @@ export type ElementwiseMap = "tanh" | "relu" | "sigmoid" | "softplus";
  */
 export type ElementwiseBackend = "auto" | "wasm" | "typescript";
 
-/** Maps m staged entries in place in chunk A (reading chunk B for a map of two inputs). */
-type ChunkMap = (m: number) => void;
+/** σ over count entries: byte offsets of the input and the output in the instance's memory. */
+type Unary = (src: number, dst: number, count: number) => void;
+/** σ′ ∘ g over count entries: byte offsets of g, of z or x, and of the output. */
+type Binary = (g: number, second: number, dst: number, count: number) => void;
+
+/** One instance's maps, by name. */
+interface Maps {
+  forward: Readonly<Record<string, Unary>>;
+  backward: Readonly<Record<string, Binary>>;
+}
 
 interface Engine {
-  /** The module's memory as doubles: chunk A at 0, chunk B at {@link CHUNK}. */
+  /** The staging instance's memory as doubles: chunk A at 0, chunk B at {@link CHUNK}. */
   heap: Float64Array;
-  forward: Readonly<Record<string, ChunkMap>>;
-  reluBackward: ChunkMap;
-  softplusBackward: ChunkMap;
+  /** The maps on the staging instance's own memory. */
+  staging: Maps;
+  /** The products' memory and the maps on it (null when the product engine is unavailable). */
+  kernel: { memory: WebAssembly.Memory; maps: Maps } | null;
 }
 
 interface Exports {
-  memory: WebAssembly.Memory;
-  tanh(src: number, dst: number, count: number): void;
-  relu(src: number, dst: number, count: number): void;
-  relu_backward(g: number, z: number, dst: number, count: number): void;
+  tanh: Unary;
+  relu: Unary;
+  relu_backward: Binary;
+  tanh_backward: Binary;
+  sigmoid_backward: Binary;
   logistic(src: number, g: number, dst: number, count: number, mode: number): void;
 }
 
-/** Entries per WebAssembly call: two 16 KiB chunks, so that they stay in L1. */
+/** Entries per WebAssembly call on the staging memory: two 16 KiB chunks, so that they stay in L1. */
 const CHUNK = 2048;
 /** Byte offset of chunk B. */
 const B = CHUNK * 8;
@@ -75,32 +94,56 @@ const SIGMOID = 0, SOFTPLUS = 1, SOFTPLUS_BACKWARD = 2;
 let engine: Engine | null | undefined;
 let engineError = "";
 
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Maps {
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+  const { logistic } = e;
+  return {
+    forward: Object.freeze({
+      relu: e.relu,
+      tanh: e.tanh,
+      sigmoid: (src: number, dst: number, m: number) => logistic(src, 0, dst, m, SIGMOID),
+      softplus: (src: number, dst: number, m: number) => logistic(src, 0, dst, m, SOFTPLUS),
+    }),
+    backward: Object.freeze({
+      relu: e.relu_backward,
+      tanh: e.tanh_backward,
+      sigmoid: e.sigmoid_backward,
+      softplus: (g: number, z: number, dst: number, m: number) =>
+        logistic(z, g, dst, m, SOFTPLUS_BACKWARD),
+    }),
+  };
+}
+
 function loadEngine(): Engine | null {
   if (engine !== undefined) return engine;
   try {
     const bytes = tanhWasmBytes();
     if (!WebAssembly.validate(bytes)) throw new Error("the module does not validate");
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const exports = instance.exports as unknown as Exports;
-    const heap = new Float64Array(exports.memory.buffer);
+    const module = new WebAssembly.Module(bytes);
+    const own = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const heap = new Float64Array(own.buffer);
     if (heap.length < 2 * CHUNK) throw new Error("the module's memory is too small");
-    const { tanh, relu, relu_backward, logistic } = exports;
+    const products = loadWasm();
     engine = {
       heap,
-      forward: Object.freeze({
-        relu: (m: number) => relu(0, 0, m),
-        tanh: (m: number) => tanh(0, 0, m),
-        sigmoid: (m: number) => logistic(0, 0, 0, m, SIGMOID),
-        softplus: (m: number) => logistic(0, 0, 0, m, SOFTPLUS),
-      }),
-      reluBackward: (m: number) => relu_backward(0, B, 0, m),
-      softplusBackward: (m: number) => logistic(B, 0, 0, m, SOFTPLUS_BACKWARD),
+      staging: instantiate(module, own),
+      kernel: products === null
+        ? null
+        : { memory: products.memory, maps: instantiate(module, products.memory) },
     };
   } catch (error) {
     engineError = error instanceof Error ? error.message : String(error);
     engine = null;
   }
   return engine;
+}
+
+/** The kernel instance's maps when every array lives in the products' memory, else null. */
+function inKernelMemory(e: Engine, arrays: readonly Float64Array[]): Maps | null {
+  if (e.kernel === null) return null;
+  const memory = e.kernel.memory.buffer;
+  for (const array of arrays) if (array.buffer !== memory) return null;
+  return e.kernel.maps;
 }
 
 /**
@@ -229,11 +272,13 @@ export function elementwiseForward(
   checkSizes(map, n, [["input", z], ["output", out]], backend);
   const e = pickEngine(map, backend);
   if (e === null) return forwardTypescript(map, z, out, n);
-  const call = Object.hasOwn(e.forward, map) ? e.forward[map] : undefined;
-  if (call === undefined) {
+  if (!Object.hasOwn(e.staging.forward, map)) {
     throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
   }
-  staged(e.heap, { a: z, b: null, out, n, call });
+  const kernel = inKernelMemory(e, [z, out]);
+  if (kernel !== null) return kernel.forward[map](z.byteOffset, out.byteOffset, n);
+  const f = e.staging.forward[map];
+  staged(e.heap, { a: z, b: null, out, n, call: (m) => f(0, 0, m) });
 }
 
 /**
@@ -270,18 +315,19 @@ export function elementwiseBackward(
   const action = `${map}′ ∘ g`;
   checkSizes(action, n, [["g", g], [fromX ? "x" : "z", second], ["output", out]], backend);
   const e = pickEngine(action, backend);
-  // tanh′ and sigmoid′ from x are a few plain operations per entry, no branch: the TypeScript loop
-  // runs them faster than two inputs can be staged through the module's memory
-  if (e === null || fromX) return backwardTypescript(map, g, { second, out, n });
-  const call = map === "relu"
-    ? e.reluBackward
-    : map === "softplus"
-    ? e.softplusBackward
-    : undefined;
-  if (call === undefined) {
+  if (e === null) return backwardTypescript(map, g, { second, out, n });
+  if (!Object.hasOwn(e.staging.backward, map)) {
     throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
   }
-  staged(e.heap, { a: g, b: second, out, n, call });
+  const kernel = inKernelMemory(e, [g, second, out]);
+  if (kernel !== null) {
+    return kernel.backward[map](g.byteOffset, second.byteOffset, out.byteOffset, n);
+  }
+  // tanh′ and sigmoid′ from x are a few plain operations per entry, no branch: the TypeScript loop
+  // runs them faster than two inputs can be staged through the module's memory
+  if (fromX) return backwardTypescript(map, g, { second, out, n });
+  const f = e.staging.backward[map];
+  staged(e.heap, { a: g, b: second, out, n, call: (m) => f(0, B, 0, m) });
 }
 
 function forwardTypescript(map: ElementwiseMap, z: Float64Array, out: Float64Array, n: number) {

@@ -1,11 +1,13 @@
 ;; The activations' elementwise maps in double precision, for sgdlab's lib/elementwise_kernel.ts
-;; (and lib/tanh_kernel.ts): `tanh` first, then relu and relu′ ∘ g, and the logistic family
-;; (sigmoid, softplus, softplus′ ∘ g) at the end of the file.
+;; (and lib/tanh_kernel.ts): `tanh` first, then relu, relu′ ∘ g, tanh′ ∘ g and sigmoid′ ∘ g, and
+;; the logistic family (sigmoid, softplus, softplus′ ∘ g) at the end of the file.
 ;;
 ;; Assembled by `deno task build:wasm` (tools/build_wasm.ts) into lib/wasm/tanh_wasm.ts.
-;; Needs WebAssembly SIMD and relaxed SIMD (f64x2.relaxed_madd, i64x2.relaxed_laneselect). The
-;; module owns its memory: the caller copies a chunk of inputs in (one or two, at 0 and at 16 KiB),
-;; calls a map, and copies the result out from 0.
+;; Needs WebAssembly SIMD and relaxed SIMD (f64x2.relaxed_madd, i64x2.relaxed_laneselect) and a
+;; shared memory (imported as env.memory). Every map takes byte offsets and writes exactly
+;; dst[0, count): the caller either stages plain arrays through a memory of their own (one or two
+;; inputs copied in, the result copied out) or, for arrays that live in the products' memory,
+;; passes their offsets and maps them in place.
 ;;
 ;; Two lanes at a time, both formulas evaluated for both lanes and one chosen per lane (no
 ;; branch), with a = |x| and the sign of x put back at the end (tanh is odd; −0 stays −0):
@@ -39,12 +41,16 @@
 ;; relaxed_madd is fused on machines with FMA and a multiply then an add elsewhere: the bound
 ;; holds either way, and a given machine always gives the same bits for the same input.
 (module
-  (memory (export "memory") 1)
+  ;; The memory is imported: lib/elementwise_kernel.ts instantiates the module twice, once on a
+  ;; memory of its own where it stages plain arrays, and once on the matrix products' shared
+  ;; memory (lib/kernels/wasm_arena.ts), where it maps the arrays that live there in place.
+  (import "env" "memory" (memory 1 65536 shared))
 
-  ;; dst[i] = tanh(src[i]) for i < count (byte offsets; dst may equal src). Works on pairs, so
-  ;; an odd count also writes dst[count], computed from src[count].
+  ;; dst[i] = tanh(src[i]) for i < count (byte offsets; dst may equal src). Works on pairs; an
+  ;; odd count's last entry is loaded and stored alone (v128.load64_zero, v128.store64_lane),
+  ;; so nothing past dst[count − 1] is written nor past src[count − 1] read.
   (func (export "tanh") (param $src i32) (param $dst i32) (param $count i32)
-    (local $end i32)
+    (local $end i32) (local $pair i32) (local $out v128)
     (local $x v128) (local $a v128) (local $z v128) (local $p v128) (local $q v128)
     (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128) (local $h v128)
     (local $gp v128) (local $gm v128) (local $small v128)
@@ -88,7 +94,10 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
-        (local.set $x (v128.load (local.get $src)))
+        (local.set $pair (i32.ge_u (i32.sub (local.get $end) (local.get $src)) (i32.const 16)))
+        (local.set $x
+          (if (result v128) (local.get $pair)
+            (then (v128.load (local.get $src))) (else (v128.load64_zero (local.get $src)))))
         (local.set $a (f64x2.abs (local.get $x)))
         ;; a < 0.875: num = a·z·P(z), den = Q(z)
         (local.set $z (f64x2.mul (local.get $a) (local.get $a)))
@@ -121,7 +130,7 @@
         (local.set $gp (i64x2.add (local.get $gp) (i64x2.shl (local.get $kf) (i32.const 52))))
         ;; pick a formula per lane (the mask lanes are all ones or all zeros), divide once
         (local.set $small (f64x2.lt (local.get $a) (local.get $switch)))
-        (v128.store (local.get $dst)
+        (local.set $out
           (v128.or
             (v128.and (local.get $x) (local.get $sign))
             (f64x2.add
@@ -131,52 +140,149 @@
                   (f64x2.mul (local.get $gm) (local.get $minus2)) (local.get $small))
                 (i64x2.relaxed_laneselect (local.get $q)
                   (f64x2.add (local.get $gp) (local.get $gm)) (local.get $small))))))
+        (if (local.get $pair)
+          (then (v128.store (local.get $dst) (local.get $out)))
+          (else (v128.store64_lane 0 (local.get $dst) (local.get $out))))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (br $next))))
-;; The other elementwise maps of lib/elementwise_kernel.ts. Each works on groups of 4 (2 for
-;; `logistic`): a count that is not a multiple also writes up to 3 entries past dst[count − 1],
-;; computed from whatever follows the inputs; the caller's chunks leave room for them.
+;; The other elementwise maps of lib/elementwise_kernel.ts, on groups of 4 entries with the last
+;; 0 to 3 done as a pair and a single entry (nothing past dst[count − 1] is written, nothing past
+;; the inputs' count read), so that they can run in place on arrays of the products' memory.
 ;;
 ;; relu and relu′ ∘ g use only a compare and a bitwise and, so they give the bits of the scalar
 ;; code: and(z, z > 0) is z where z > 0 and +0 elsewhere (all-zero bits), NaN and −0 included.
-;; (tanh′ ∘ g and sigmoid′ ∘ g stay plain TypeScript loops: staging their two inputs through
-;; this memory costs more than the loops themselves.)
+;; tanh′ ∘ g = g·(1 − x·x) and sigmoid′ ∘ g = (g·x)·(1 − x) are the scalar code's operations in
+;; its order, each rounded once (no fused multiply-add), so they give its bits too.
 
   ;; dst[i] = src[i] > 0 ? src[i] : 0
   (func (export "relu") (param $src i32) (param $dst i32) (param $count i32)
-    (local $end i32) (local $zero v128) (local $u v128) (local $v v128)
+    (local $end i32) (local $zero v128) (local $one v128) (local $u v128) (local $v v128)
+    (local.set $one (v128.const f64x2 1 1))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 32)))
         (local.set $u (v128.load (local.get $src)))
         (local.set $v (v128.load offset=16 (local.get $src)))
-        (v128.store (local.get $dst)
-          (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero))))
-        (v128.store offset=16 (local.get $dst)
-          (v128.and (local.get $v) (f64x2.gt (local.get $v) (local.get $zero))))
+        (v128.store (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero))))
+        (v128.store offset=16 (local.get $dst) (v128.and (local.get $v) (f64x2.gt (local.get $v) (local.get $zero))))
         (local.set $src (i32.add (local.get $src) (i32.const 32)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (br $next))))
+        (br $next)))
+    ;; the last 0 to 3 entries: a pair, then a single one
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $src)) (i32.const 16))
+      (then
+        (local.set $u (v128.load (local.get $src)))
+        (v128.store (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))))
+    (if (i32.lt_u (local.get $src) (local.get $end))
+      (then
+        (local.set $u (v128.load64_zero (local.get $src)))
+        (v128.store64_lane 0 (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero)))))))
 
   ;; dst[i] = z[i] > 0 ? g[i] : 0 (relu′(z) ∘ g)
   (func (export "relu_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
-    (local $end i32) (local $zero v128)
+    (local $end i32) (local $zero v128) (local $one v128)
+    (local $u v128) (local $v v128) (local $s v128) (local $t v128)
+    (local.set $one (v128.const f64x2 1 1))
     (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
-        (v128.store (local.get $dst)
-          (v128.and (v128.load (local.get $g))
-            (f64x2.gt (v128.load (local.get $z)) (local.get $zero))))
-        (v128.store offset=16 (local.get $dst)
-          (v128.and (v128.load offset=16 (local.get $g))
-            (f64x2.gt (v128.load offset=16 (local.get $z)) (local.get $zero))))
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $g)) (i32.const 32)))
+        (local.set $u (v128.load (local.get $g)))
+        (local.set $v (v128.load offset=16 (local.get $g)))
+        (local.set $s (v128.load (local.get $z)))
+        (local.set $t (v128.load offset=16 (local.get $z)))
+        (v128.store (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $s) (local.get $zero))))
+        (v128.store offset=16 (local.get $dst) (v128.and (local.get $v) (f64x2.gt (local.get $t) (local.get $zero))))
         (local.set $g (i32.add (local.get $g) (i32.const 32)))
         (local.set $z (i32.add (local.get $z) (i32.const 32)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (br $next))))
+        (br $next)))
+    ;; the last 0 to 3 entries: a pair, then a single one
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $g)) (i32.const 16))
+      (then
+        (local.set $u (v128.load (local.get $g)))
+        (local.set $s (v128.load (local.get $z)))
+        (v128.store (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $s) (local.get $zero))))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $z (i32.add (local.get $z) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))))
+    (if (i32.lt_u (local.get $g) (local.get $end))
+      (then
+        (local.set $u (v128.load64_zero (local.get $g)))
+        (local.set $s (v128.load64_zero (local.get $z)))
+        (v128.store64_lane 0 (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $s) (local.get $zero)))))))
+
+  ;; dst[i] = g[i]·(1 − x[i]·x[i]) (tanh′ ∘ g from x = tanh z; x in the second argument)
+  (func (export "tanh_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $zero v128) (local $one v128)
+    (local $u v128) (local $v v128) (local $s v128) (local $t v128)
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $g)) (i32.const 32)))
+        (local.set $u (v128.load (local.get $g)))
+        (local.set $v (v128.load offset=16 (local.get $g)))
+        (local.set $s (v128.load (local.get $z)))
+        (local.set $t (v128.load offset=16 (local.get $z)))
+        (v128.store (local.get $dst) (f64x2.mul (local.get $u) (f64x2.sub (local.get $one) (f64x2.mul (local.get $s) (local.get $s)))))
+        (v128.store offset=16 (local.get $dst) (f64x2.mul (local.get $v) (f64x2.sub (local.get $one) (f64x2.mul (local.get $t) (local.get $t)))))
+        (local.set $g (i32.add (local.get $g) (i32.const 32)))
+        (local.set $z (i32.add (local.get $z) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next)))
+    ;; the last 0 to 3 entries: a pair, then a single one
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $g)) (i32.const 16))
+      (then
+        (local.set $u (v128.load (local.get $g)))
+        (local.set $s (v128.load (local.get $z)))
+        (v128.store (local.get $dst) (f64x2.mul (local.get $u) (f64x2.sub (local.get $one) (f64x2.mul (local.get $s) (local.get $s)))))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $z (i32.add (local.get $z) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))))
+    (if (i32.lt_u (local.get $g) (local.get $end))
+      (then
+        (local.set $u (v128.load64_zero (local.get $g)))
+        (local.set $s (v128.load64_zero (local.get $z)))
+        (v128.store64_lane 0 (local.get $dst) (f64x2.mul (local.get $u) (f64x2.sub (local.get $one) (f64x2.mul (local.get $s) (local.get $s))))))))
+
+  ;; dst[i] = g[i]·x[i]·(1 − x[i]) (sigmoid′ ∘ g from x = σ(z); x in the second argument)
+  (func (export "sigmoid_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $zero v128) (local $one v128)
+    (local $u v128) (local $v v128) (local $s v128) (local $t v128)
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $g)) (i32.const 32)))
+        (local.set $u (v128.load (local.get $g)))
+        (local.set $v (v128.load offset=16 (local.get $g)))
+        (local.set $s (v128.load (local.get $z)))
+        (local.set $t (v128.load offset=16 (local.get $z)))
+        (v128.store (local.get $dst) (f64x2.mul (f64x2.mul (local.get $u) (local.get $s)) (f64x2.sub (local.get $one) (local.get $s))))
+        (v128.store offset=16 (local.get $dst) (f64x2.mul (f64x2.mul (local.get $v) (local.get $t)) (f64x2.sub (local.get $one) (local.get $t))))
+        (local.set $g (i32.add (local.get $g) (i32.const 32)))
+        (local.set $z (i32.add (local.get $z) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next)))
+    ;; the last 0 to 3 entries: a pair, then a single one
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $g)) (i32.const 16))
+      (then
+        (local.set $u (v128.load (local.get $g)))
+        (local.set $s (v128.load (local.get $z)))
+        (v128.store (local.get $dst) (f64x2.mul (f64x2.mul (local.get $u) (local.get $s)) (f64x2.sub (local.get $one) (local.get $s))))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $z (i32.add (local.get $z) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))))
+    (if (i32.lt_u (local.get $g) (local.get $end))
+      (then
+        (local.set $u (v128.load64_zero (local.get $g)))
+        (local.set $s (v128.load64_zero (local.get $z)))
+        (v128.store64_lane 0 (local.get $dst) (f64x2.mul (f64x2.mul (local.get $u) (local.get $s)) (f64x2.sub (local.get $one) (local.get $s)))))))
 
   ;; The logistic family, from one exponential: with a = |z| clamped to 746 (where e^{−a} is
   ;; below half the smallest subnormal), a = k·ln 2 + r as in `tanh`, and g± = 2 + (h ± r)
@@ -193,7 +299,7 @@
   ;; NaN propagates; z = +∞ gives 1, ∞ and g; z = −∞ gives 0, 0 and 0·g.
   (func (export "logistic") (param $src i32) (param $g i32) (param $dst i32) (param $count i32)
     (param $mode i32)
-    (local $end i32)
+    (local $end i32) (local $pair i32)
     (local $x v128) (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128)
     (local $h v128) (local $gp v128) (local $gm v128) (local $kint v128) (local $k1 v128)
     (local $s v128) (local $big v128) (local $q v128) (local $out v128)
@@ -234,7 +340,10 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
-        (local.set $x (v128.load (local.get $src)))
+        (local.set $pair (i32.ge_u (i32.sub (local.get $end) (local.get $src)) (i32.const 16)))
+        (local.set $x
+          (if (result v128) (local.get $pair)
+            (then (v128.load (local.get $src))) (else (v128.load64_zero (local.get $src)))))
         ;; y = min(|z|, 746) = k·ln 2 + r (pmin keeps a NaN)
         (local.set $y (f64x2.pmin (f64x2.abs (local.get $x)) (local.get $clamp)))
         (local.set $kf (f64x2.relaxed_madd (local.get $y) (local.get $invln2) (local.get $magic)))
@@ -297,8 +406,13 @@
             (if (i32.eq (local.get $mode) (i32.const 2))
               (then
                 (local.set $out
-                  (f64x2.mul (v128.load (local.get $g)) (local.get $out)))))))
-        (v128.store (local.get $dst) (local.get $out))
+                  (f64x2.mul
+                    (if (result v128) (local.get $pair)
+                      (then (v128.load (local.get $g))) (else (v128.load64_zero (local.get $g))))
+                    (local.get $out)))))))
+        (if (local.get $pair)
+          (then (v128.store (local.get $dst) (local.get $out)))
+          (else (v128.store64_lane 0 (local.get $dst) (local.get $out))))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $g (i32.add (local.get $g) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
