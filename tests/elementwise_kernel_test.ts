@@ -10,6 +10,7 @@ import {
   logistic,
   softplusOf,
 } from "@lib/elementwise_kernel.ts";
+import { allocateKernelArray } from "@lib/kernels/wasm_arena.ts";
 import { big, exact, math, ulpDistance, ulpError } from "./ulp_reference.ts";
 
 const HAS_WASM = elementwiseKernelAvailable();
@@ -191,6 +192,48 @@ Deno.test("each entry gets the same bits whatever the length, offset, chunking a
       }
       assert.deepEqual(inPlace, whole, `${map} ${backward} in place`);
     }
+  }
+});
+
+Deno.test("maps over arrays in the products' memory give the staged path's bits and write only out[0, n)", () => {
+  const { z, g } = inputs(8);
+  const x = z.map(Math.tanh);
+  const kernelCopy = (a: Float64Array, extra: number) => {
+    const k = allocateKernelArray(a.length + extra);
+    k.set(a);
+    return k;
+  };
+  const kz = kernelCopy(z, 0), kg = kernelCopy(g, 0), kx = kernelCopy(x, 0);
+  const SENTINEL = -12345.5;
+  for (const map of MAPS) {
+    for (const backward of [false, true]) {
+      // lengths around the groups of 4 and the pairs, at offsets that break 16-byte alignment
+      for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 9, 38, z.length - 3]) {
+        for (const at of [0, 1, 3]) {
+          const staged = new Float64Array(n);
+          const out = allocateKernelArray(n + 8).fill(SENTINEL).subarray(at);
+          const [zs, gs, xs] = [z, g, x].map((a) => a.subarray(at, at + n));
+          const [kzs, kgs, kxs] = [kz, kg, kx].map((a) => a.subarray(at, at + n));
+          if (backward) {
+            elementwiseBackward(map, gs, { z: zs, x: xs, out: staged, n });
+            elementwiseBackward(map, kgs, { z: kzs, x: kxs, out, n });
+          } else {
+            elementwiseForward(map, zs, { out: staged, n });
+            elementwiseForward(map, kzs, { out, n });
+          }
+          const what = `${map} ${backward ? "backward" : "forward"} n=${n} at=${at}`;
+          assert.deepEqual(out.subarray(0, n), staged, what);
+          assert.ok(out.subarray(n).every((v) => v === SENTINEL), `${what}: wrote past n`);
+        }
+      }
+    }
+  }
+  // in place: out is the input itself
+  for (const map of MAPS) {
+    const staged = new Float64Array(z.length), inPlace = kernelCopy(z, 0);
+    elementwiseForward(map, z, { out: staged, n: z.length });
+    elementwiseForward(map, inPlace, { out: inPlace, n: z.length });
+    assert.deepEqual(inPlace, staged, `${map} in place`);
   }
 });
 
