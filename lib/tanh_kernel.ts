@@ -44,8 +44,9 @@ export function tanhKernelAvailable(): boolean {
 
 /**
  * out[i] = tanh(z[i]) for i < n. `out` may be `z` itself but must not otherwise overlap it.
- * The `"tanh"` map of `elementwiseForward` (`lib/elementwise_kernel.ts`), which stages the
- * entries through the module's memory in chunks of 2,048.
+ * The `"tanh"` map of `elementwiseForward` (`lib/elementwise_kernel.ts`): in place when `z` and
+ * `out` live in the products' WebAssembly memory (`allocateKernelArray`), else staged through the
+ * module's own memory in chunks of 2,048.
  *
  * @throws {RangeError} when n is not a non-negative integer or an array is shorter than n
  * @throws {Error} when `backend` is `"wasm"` and WebAssembly SIMD is unavailable
