@@ -8,6 +8,11 @@
  * - `scores.ts`: the scores s_i (loss, upper bound, exact gradient norm) and their {@link Scorer};
  * - `tau_estimate.ts`: τ, the presampler's estimate of the variance reduction;
  * - `baselines.ts`: loss-proportional sampling and online batch selection;
+ * - `stale_scores.ts`: importance sampling over all N from each sample's last upper-bound score,
+ *   mixed with uniform (w ≤ 1/α), scores kept in a {@link SumTree} (`sum_tree.ts`);
+ * - `selective_backprop.ts`: Selective Backprop (biased; `selective_backprop_bias.ts` measures how
+ *   far its expected step is from the full gradient);
+ * - `isgd.ts`: ISGD, extra steps on a minibatch whose loss is above a control limit;
  * - `exact_variance.ts`: Tr V[g] of every scheme from the per-sample gradient norms (exact for
  *   uniform and full-data importance sampling, exact given each presample);
  * - `monte_carlo_variance.ts`: Tr V[g] of any sampler, measured by drawing minibatches.
@@ -89,6 +94,22 @@ export {
   onlineBatchSelectionSampler,
   type OnlineBatchSelectionState,
 } from "./baselines.ts";
+export { type StaleScoreOptions, StaleScoreSampler, staleScoreSampler } from "./stale_scores.ts";
+export { SumTree } from "./sum_tree.ts";
+export {
+  LossHistory,
+  percentileAtMost,
+  type SelectiveBackpropOptions,
+  SelectiveBackpropSampler,
+  selectiveBackpropSampler,
+} from "./selective_backprop.ts";
+export {
+  type SelectionLawOptions,
+  selectionProbabilities,
+  type SelectiveBackpropBias,
+  selectiveBackpropBias,
+} from "./selective_backprop_bias.ts";
+export { type IsgdOptions, IsgdSampler, isgdSampler } from "./isgd.ts";
 export {
   type ExactVariance,
   exactVariance,
