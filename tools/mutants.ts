@@ -113,24 +113,24 @@ export const mutations: readonly Mutation[] = [
   },
   {
     name: "tanh′ computed as 1 − x instead of 1 − x²",
-    file: "lib/activations.ts",
+    file: "lib/elementwise_kernel.ts",
     find: "out[i] = g[i] * (1 - x[i] * x[i]);",
     replace: "out[i] = g[i] * (1 - x[i]);",
     tests: ["tests/activations_test.ts", "tests/mlp_test.ts"],
   },
   {
     name: "sigmoid′ computed as x instead of x(1 − x)",
-    file: "lib/activations.ts",
+    file: "lib/elementwise_kernel.ts",
     find: "out[i] = g[i] * x[i] * (1 - x[i]);",
     replace: "out[i] = g[i] * x[i];",
     tests: ["tests/activations_test.ts", "tests/mlp_test.ts"],
   },
   {
     name: "relu′ forgets the upstream gradient",
-    file: "lib/activations.ts",
+    file: "lib/elementwise_kernel.ts",
     find: "out[i] = z[i] > 0 ? g[i] : 0;",
     replace: "out[i] = z[i] > 0 ? 1 : 0;",
-    tests: ["tests/activations_test.ts", "tests/mlp_test.ts"],
+    tests: ["tests/activations_test.ts", "tests/elementwise_kernel_test.ts", "tests/mlp_test.ts"],
   },
   {
     name: "per-sample gradient norms add ‖δ‖² and ‖x‖² instead of multiplying them",
