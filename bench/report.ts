@@ -43,7 +43,7 @@ import {
 import { flopModel, passConfigFromName } from "@lib/mod.ts";
 import { describeMachine, machineInfo } from "@lib/machine.ts";
 import { markdownTable, type TableRows, textTable } from "@lib/table.ts";
-import { repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
+import { readCsv, repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
 import { saveChart } from "@lib/plot.ts";
 import { signedPercent, significant } from "@lib/format.ts";
 import { PEER_COLUMNS, peersMarkdown, type PeersOutcome } from "./peer_rows.ts";
@@ -408,7 +408,7 @@ export function reportMarkdown(input: {
     out.push(
       "## Peak resident memory of the reproductions",
       "",
-      "Measured outside this report (peak RSS of the whole process):",
+      "Measured by `deno run -A bench/peak_memory.ts` (memory.csv): the largest VmHWM of any process of the run, worker threads included; a run stopped at a stage says so.",
       "",
       markdownTable(input.memory),
       "",
@@ -482,8 +482,7 @@ async function main(args: string[]): Promise<void> {
       date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
       trainingLoop: await readTrainingLoop(out),
       peers,
-      // Hook: peak-RSS rows of the reproductions (issue 11's Memory section) go here once measured.
-      memory: undefined,
+      memory: await readMemory(out),
     }),
   );
   const printable = rows.map((r) => ({
@@ -499,6 +498,19 @@ async function main(args: string[]): Promise<void> {
       peers?.status === "measured" ? ", peers.csv" : ""
     }, REPORT.md`,
   );
+}
+
+/** The peak-memory rows of `<out>/memory.csv` (bench/peak_memory.ts), or undefined without it. */
+async function readMemory(out: string): Promise<TableRows | undefined> {
+  const path = join(out, "memory.csv");
+  if (!(await Deno.stat(path).then(() => true, () => false))) return undefined;
+  return (await readCsv(path)).map((r) => ({
+    run: r.label,
+    complete: r.complete,
+    stage: r.stage,
+    seconds: r.seconds,
+    peak_rss_mib: r.peak_rss_mib,
+  }));
 }
 
 if (import.meta.main) {
