@@ -12,8 +12,9 @@
  *
  * How it times: a fit with `evaluateEvery = k` (k steps lasting about `blockMs`), progress "none",
  * whose `onEvaluate` times a block of k bare steps; the fit's block time is the difference of the
- * history's `seconds` (training only, evaluation excluded). So fit and bare blocks alternate and
- * the medians over blocks share the machine's load. The presampled fit (the presampler of
+ * history's `seconds` (training only, evaluation excluded). So fit and bare blocks alternate, and
+ * `fit_over_bare` is the median over blocks of each fit block's time over the bare block right
+ * after it: paired, so that drift in the machine's load falls on both. The presampled fit (the presampler of
  * lib/sampling/presampler.ts, `alwaysOn`) is timed the same way against bare blocks, and its
  * price is chained through the bare step: presampled/bare over (fit/bare × price), where the
  * price is fit's own count per step over a uniform step's 3b: (B + 3b)/(3b), or (B + 2b)/(3b)
@@ -134,6 +135,8 @@ const WARM_UP_BLOCKS = 3;
 interface Interleaved {
   fitMs: number;
   bareMs: number;
+  /** The median over blocks of fit's block time over the bare block's right after it. */
+  ratio: number;
   /** The mean forward-equivalent price of a step relative to a uniform step's 3b. */
   price: number;
 }
@@ -192,7 +195,13 @@ async function interleaved(
       if (timed) bareMs.push((performance.now() - t0) / k);
     },
   });
-  return { fitMs: median(fitMs), bareMs: median(bareMs), price: priced / steps };
+  const ratios = fitMs.map((f, i) => f / bareMs[i]);
+  return {
+    fitMs: median(fitMs),
+    bareMs: median(bareMs),
+    ratio: median(ratios),
+    price: priced / steps,
+  };
 }
 
 /**
@@ -213,15 +222,14 @@ export async function measureTrainingLoop(
   config: PassConfig,
   options: { rounds?: number; blockMs?: number } = {},
 ): Promise<TrainingLoopRow> {
-  const rounds = options.rounds ?? 7, blockMs = options.blockMs ?? 100;
+  const rounds = options.rounds ?? 31, blockMs = options.blockMs ?? 15;
   const uniform = await interleaved(config, { sampler: uniformSampler(), rounds, blockMs });
   const presampled = await interleaved(config, {
     sampler: presampler({ alwaysOn: true }),
     rounds,
     blockMs,
   });
-  const fitOverBare = uniform.fitMs / uniform.bareMs;
-  const presampledOverBare = presampled.fitMs / presampled.bareMs;
+  const fitOverBare = uniform.ratio, presampledOverBare = presampled.ratio;
   return {
     config: config.name,
     bare_step_ms: uniform.bareMs,
@@ -317,9 +325,11 @@ export async function measureHeap(
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");
   const configs = trainingLoopConfigs({ quick });
+  // warm the compiler on fit's code first, or the first configuration pays for it
+  await measureTrainingLoop(configs[0], { rounds: 10 });
   const rows: TrainingLoopRow[] = [];
   for (const config of configs) {
-    const row = await measureTrainingLoop(config, { rounds: quick ? 5 : 7 });
+    const row = await measureTrainingLoop(config, { rounds: quick ? 15 : 31 });
     rows.push(row);
     console.error(`${config.name}: fit/bare ${Number(row.fit_over_bare).toFixed(3)}`);
   }
