@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
+import type { Dataset, Inputs } from "./datasets.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";
@@ -107,7 +107,7 @@ export interface MonteCarloEstimate {
  */
 export function perSampleGradients(
   model: Mlp,
-  data: Dataset,
+  data: Dataset<Inputs>,
   options: { loss: string | Loss; batchSize?: number },
 ): Matrix {
   const action = "cannot compute per-sample gradients";

@@ -24,7 +24,7 @@ import {
   squaredDistance,
   weightedSecondMoment,
 } from "./convergence_inputs.ts";
-import type { Dataset } from "./datasets.ts";
+import type { Dataset, Inputs } from "./datasets.ts";
 import type { Loss } from "./losses.ts";
 import { MinibatchStep } from "./minibatch_step.ts";
 import type { Mlp } from "./mlp.ts";
@@ -218,7 +218,7 @@ export interface SampledConvergenceOptions {
  */
 export function sampledConvergenceSpeed(
   model: Mlp,
-  data: Dataset,
+  data: Dataset<Inputs>,
   options: SampledConvergenceOptions,
 ): MonteCarloEstimate {
   const action = "cannot estimate the convergence speed S by sampling";

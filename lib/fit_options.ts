@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
+import type { Dataset, Inputs } from "./datasets.ts";
 import type { Loss } from "./losses.ts";
 import type { Mlp } from "./mlp.ts";
 import type { Random } from "./random.ts";
@@ -37,7 +37,7 @@ export interface FitOptions {
   /** Evaluate every k steps (and always before the first and after the last). Default ⌊steps/50⌋ or 1. */
   evaluateEvery?: number;
   /** A test set to evaluate on. */
-  test?: Dataset;
+  test?: Dataset<Inputs>;
   /** Evaluate the training loss on a fixed, seeded subset of this many samples instead of all N. */
   trainSubset?: number;
   /** Columns per forward pass during evaluation. Default 1000. */
@@ -104,7 +104,7 @@ const MAX_COUNT = Number.MAX_SAFE_INTEGER;
  * assert.throws(() => planFit(model, data, { ...options, batchSize: 4, steps: 1 }), /batchSize must be an integer in \[1, 3\]/);
  * ```
  */
-export function planFit(model: Mlp, data: Dataset, options: FitOptions): FitPlan {
+export function planFit(model: Mlp, data: Dataset<Inputs>, options: FitOptions): FitPlan {
   const fail = (message: string) => new RangeError(`cannot fit '${data?.name}': ${message}`);
   const isCount = (v: unknown, max = MAX_COUNT): v is number =>
     typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= max;

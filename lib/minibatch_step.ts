@@ -17,7 +17,7 @@
  * @module
  */
 import { ColumnGatherer } from "./column_gatherer.ts";
-import type { Dataset } from "./datasets.ts";
+import type { Dataset, Inputs } from "./datasets.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type LossAndGradient, type Mlp, MlpPass } from "./mlp.ts";
@@ -107,7 +107,7 @@ export class MinibatchStep {
   /** The network: the sampler sees it, and {@link MinibatchStep.update} changes its θ. */
   readonly model: Mlp;
   /** The training set the indices point into. */
-  readonly data: Dataset;
+  readonly data: Dataset<Inputs>;
   /** The per-sample loss. */
   readonly loss: Loss;
   /** The sampler that draws each batch. */
@@ -134,7 +134,7 @@ export class MinibatchStep {
    * @throws {RangeError} naming `batchSize` when it is not an integer >= 1, or the learning rate
    *   or the loss when they are not usable
    */
-  constructor(model: Mlp, data: Dataset, options: MinibatchStepOptions) {
+  constructor(model: Mlp, data: Dataset<Inputs>, options: MinibatchStepOptions) {
     const b = options.batchSize;
     this.#action = options.action ?? "cannot take a minibatch step";
     if (!Number.isInteger(b) || b < 1) {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
+import type { Dataset, Inputs } from "./datasets.ts";
 import { type FitOptions, planFit } from "./fit_options.ts";
 import { NonFiniteGradientError } from "./gradient_fault.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
@@ -113,7 +113,11 @@ export class TrainingDivergedError extends DivergenceError {
  * assert.deepEqual(again.map((r) => ({ ...r, seconds: 0 })), history.map((r) => ({ ...r, seconds: 0 })));
  * ```
  */
-export async function fit(model: Mlp, data: Dataset, options: FitOptions): Promise<HistoryRow[]> {
+export async function fit(
+  model: Mlp,
+  data: Dataset<Inputs>,
+  options: FitOptions,
+): Promise<HistoryRow[]> {
   const { steps, batchSize: b, every } = planFit(model, data, options);
   const loss = resolveLoss(options.loss);
   const evaluationRandom = options.random.fork();
@@ -204,7 +208,7 @@ interface FitRun {
  */
 function recorder(
   model: Mlp,
-  data: Dataset,
+  data: Dataset<Inputs>,
   { options, loss, random, steps, sgd, allocate }: {
     options: FitOptions;
     loss: Loss;
@@ -276,7 +280,7 @@ function recorder(
  */
 function stepOrExplain(
   stepper: MinibatchStep,
-  { data, history, step }: { data: Dataset; history: HistoryRow[]; step: number },
+  { data, history, step }: { data: Dataset<Inputs>; history: HistoryRow[]; step: number },
 ): SgdStepResult {
   try {
     return stepper.update();
@@ -317,7 +321,7 @@ function stepOrExplain(
 function divergedError(
   sgd: Sgd,
   { data, history, step, what, value, cause }: {
-    data: Dataset;
+    data: Dataset<Inputs>;
     history: HistoryRow[];
     step: number;
     what: string;
@@ -360,7 +364,7 @@ function seededSubset(random: Random, n: number, k: number): Int32Array {
 /** Mean loss and accuracy over a fixed set of columns, by chunks with reused workspaces. */
 class Evaluator {
   readonly #model: Mlp;
-  readonly #data: Dataset;
+  readonly #data: Dataset<Inputs>;
   readonly #loss: Loss;
   readonly #chunks: Int32Array[];
   readonly #buffers = new Map<
@@ -372,7 +376,7 @@ class Evaluator {
 
   constructor(
     model: Mlp,
-    data: Dataset,
+    data: Dataset<Inputs>,
     options: {
       indices: Int32Array | null;
       loss: Loss;

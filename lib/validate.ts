@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Dataset } from "./datasets.ts";
+import type { Dataset, Inputs } from "./datasets.ts";
 import { allFinite } from "./kernels/mod.ts";
 import type { Matrix } from "./matrix.ts";
 
@@ -78,22 +78,28 @@ export interface DatasetExpectations {
  * );
  * ```
  */
-export function validateDataset(data: Dataset, expect: DatasetExpectations = {}): void {
+export function validateDataset(data: Dataset<Inputs>, expect: DatasetExpectations = {}): void {
   const role = expect.role ?? `the data set '${data?.name}'`;
   const fail = (message: string) => new RangeError(`${role} ${message}`);
-  const isMatrix = (m: unknown) =>
+  const isMatrix = (m: unknown): m is Matrix =>
     m instanceof Object && (m as Matrix).data instanceof Float64Array;
-  if (!isMatrix(data?.x) || !isMatrix(data?.y)) throw fail("has no x or y matrix");
+  // inputs held otherwise (bytes, lib/byte_images.ts) gather their columns and are finite
+  const isInputs = (m: unknown) =>
+    isMatrix(m) || (m instanceof Object && typeof (m as Inputs).gatherColumns === "function" &&
+      Number.isInteger((m as Inputs).rows) && Number.isInteger((m as Inputs).cols));
+  if (!isInputs(data?.x) || !isMatrix(data?.y)) throw fail("has no x or y matrix");
   const { x, y } = data, n = x.cols;
   if (expect.inputs !== undefined && x.rows !== expect.inputs) {
-    throw fail(`has x ${x.shape} but the network takes ${expect.inputs} inputs per sample`);
+    throw fail(
+      `has x ${x.rows}x${x.cols} but the network takes ${expect.inputs} inputs per sample`,
+    );
   }
   if ((expect.outputs !== undefined && y.rows !== expect.outputs) || y.cols !== n) {
     throw fail(`has y ${y.shape} but needs ${expect.outputs ?? y.rows}x${n} (outputs × samples)`);
   }
   if (n < 1) throw fail("is empty (0 samples)");
   for (const [what, m] of [["x", x], ["y", y]] as const) {
-    const bad = firstNonFinite(m);
+    const bad = isMatrix(m) ? firstNonFinite(m) : null;
     if (bad !== null) {
       throw fail(
         `has ${bad.value} in ${what} at sample ${bad.col} (row ${bad.row}): inputs and targets must be finite`,

@@ -185,8 +185,10 @@ Deno.test("the correlations at θ_0 are those of the upper bound and the loss wi
       return Math.sqrt(s);
     });
     const values = {
-      [SCORES.upperBound.key]: upperBoundScore.compute(model, analysis.x, analysis.y, { loss }),
-      [SCORES.loss.key]: lossScore.compute(model, analysis.x, analysis.y, { loss }),
+      [SCORES.upperBound.key]: upperBoundScore.compute(model, analysis.x.toMatrix(), analysis.y, {
+        loss,
+      }),
+      [SCORES.loss.key]: lossScore.compute(model, analysis.x.toMatrix(), analysis.y, { loss }),
     };
     const rows = T.correlation.filter((r) => r.seed === seed && r.step === 0);
     assert.deepEqual(rows.map((r) => r.score), [SCORES.upperBound.key, SCORES.loss.key]);

@@ -109,7 +109,8 @@ function lossSampler() {
       log.thetas.push(context.model.clone());
       const { model, data, loss, batchSize: b, random } = context;
       const n = data.x.cols;
-      const scores = loss.values(model.forward(data.x).output, data.y).map((v) => v + 0.1);
+      const x = data.x.gatherColumns(Array.from({ length: n }, (_, i) => i));
+      const scores = loss.values(model.forward(x).output, data.y).map((v) => v + 0.1);
       const total = scores.reduce((s, v) => s + v, 0);
       const indices = new Int32Array(b), weights = new Float64Array(b);
       for (let j = 0; j < b; j++) {

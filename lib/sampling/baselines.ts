@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import type { Loss } from "../losses.ts";
 import type { Mlp } from "../mlp.ts";
 import { drawWithWeights } from "./importance_sampler.ts";
@@ -126,7 +126,7 @@ export function onlineBatchSelectionSampler(
   const scorers = new Map<Loss, Scorer>();
   let losses: Float64Array | null = null, probabilities: Float64Array | null = null;
   let rankedAt: number | null = null, recomputedAt: number | null = null;
-  let lastModel: Mlp | null = null, lastData: Dataset | null = null;
+  let lastModel: Mlp | null = null, lastData: Dataset<Inputs> | null = null;
 
   const recompute = (context: SampleContext) => {
     let scorer = scorers.get(context.loss);

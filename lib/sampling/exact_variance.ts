@@ -27,7 +27,7 @@
  * @module
  */
 import type { MonteCarloEstimate } from "../convergence.ts";
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import { importanceDistribution } from "./importance_sampler.ts";
 import { type Loss, resolveLoss } from "../losses.ts";
 import { Matrix } from "../matrix.ts";
@@ -150,7 +150,7 @@ function weightedSecondMoment(
  */
 export function exactVariance(
   model: Mlp,
-  data: Dataset,
+  data: Dataset<Inputs>,
   options: ExactVarianceOptions,
 ): ExactVariance {
   const { batchSize: b, presampleSize: B, presamples: R } = options;
@@ -240,7 +240,7 @@ class Passes {
 }
 
 /** One pass over the data set, by chunks: Ḡ and every ‖G_i‖, ℓ_i and upper bound. */
-function dataSetPass(data: Dataset, passes: Passes, chunk: number): {
+function dataSetPass(data: Dataset<Inputs>, passes: Passes, chunk: number): {
   meanGradient: Float64Array;
   gradientNorms: Float64Array;
   losses: Float64Array;
@@ -272,7 +272,7 @@ function dataSetPass(data: Dataset, passes: Passes, chunk: number): {
  * The presamples: for each of R uniform presamples U of B, the exact conditional variance given U
  * of every scheme, and τ_new of U's upper-bound scores (the variance ratio).
  */
-function presampleVariances(data: Dataset, passes: Passes, options: {
+function presampleVariances(data: Dataset<Inputs>, passes: Passes, options: {
   gradientNorms: Float64Array;
   scoresOf: Record<SchemeScore, Float64Array>;
   epsilon: number;

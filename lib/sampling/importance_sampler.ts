@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import type { Loss } from "../losses.ts";
 import type { Mlp } from "../mlp.ts";
 import { cumulative, type Random } from "../random.ts";
@@ -256,7 +256,7 @@ export function importanceSampler(options: ImportanceSamplerOptions = {}): Impor
   const scorers = new Map<Loss, Scorer>();
   let scores: Float64Array | null = null, probabilities: Float64Array | null = null;
   let refreshedAt: number | null = null, refreshes = 0;
-  let lastModel: Mlp | null = null, lastData: Dataset | null = null;
+  let lastModel: Mlp | null = null, lastData: Dataset<Inputs> | null = null;
 
   const due = ({ model, data, step }: SampleContext) =>
     scores === null || refreshedAt === null || model !== lastModel || data !== lastData ||

@@ -16,7 +16,7 @@
  * @module
  */
 import type { MonteCarloEstimate } from "../convergence.ts";
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import { type Loss, resolveLoss } from "../losses.ts";
 import type { Matrix } from "../matrix.ts";
 import { MinibatchStep } from "../minibatch_step.ts";
@@ -96,7 +96,7 @@ function squaredDistance(a: readonly Matrix[], b: readonly Float64Array[]): numb
  */
 export function monteCarloVariance(
   model: Mlp,
-  data: Dataset,
+  data: Dataset<Inputs>,
   options: MonteCarloVarianceOptions,
 ): MonteCarloVariance {
   const action = "cannot measure the minibatch gradient variance";

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import type { Loss } from "../losses.ts";
 import type { Mlp, MlpPass } from "../mlp.ts";
 import type { Random } from "../random.ts";
@@ -25,7 +25,7 @@ export interface SampleContext {
   /** The network at the current θ_t. Read it, run forward passes; do not change θ. */
   readonly model: Mlp;
   /** The training set; indices point at its columns. */
-  readonly data: Dataset;
+  readonly data: Dataset<Inputs>;
   /** The per-sample loss being minimised. */
   readonly loss: Loss;
   /** b, the number of draws to return. */
@@ -239,7 +239,7 @@ export function partialShuffle(
  * assert.throws(() => checkBatch(data, 0, "my sampler"), /cannot draw with my sampler: batchSize/);
  * ```
  */
-export function checkBatch(data: Dataset, batchSize: number, sampler: string): number {
+export function checkBatch(data: Dataset<Inputs>, batchSize: number, sampler: string): number {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(
       `cannot draw with ${sampler}: batchSize must be an integer >= 1, got ${batchSize}`,

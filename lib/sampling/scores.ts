@@ -37,7 +37,7 @@ import { columnSquaredNorms } from "../kernels/mod.ts";
 import { gradPreActivation, type Loss, resolveLoss } from "../losses.ts";
 import { Matrix } from "../matrix.ts";
 import { type Mlp, MlpPass } from "../mlp.ts";
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import type { StepFeedback } from "./sampler.ts";
 
 /** Options of {@link Score.compute}. */
@@ -398,7 +398,7 @@ export class Scorer {
    */
   scoreColumns(
     model: Mlp,
-    data: Dataset,
+    data: Dataset<Inputs>,
     options: { indices?: ArrayLike<number>; out?: Float64Array } = {},
   ): Float64Array {
     const n = data.x.cols, indices = options.indices;
@@ -415,7 +415,7 @@ export class Scorer {
     const chunkIndices = this.#chunkIndices;
     // columns in order are rows of contiguous runs; chosen ones are scattered (see above)
     let gatherer: ColumnGatherer | null = null;
-    if (indices !== undefined && data.x.rows >= SAMPLE_MAJOR_ROWS) {
+    if (indices !== undefined && data.x instanceof Matrix && data.x.rows >= SAMPLE_MAJOR_ROWS) {
       if (this.#gatherer?.source !== data.x) this.#gatherer = new ColumnGatherer(data.x);
       gatherer = this.#gatherer;
     }

@@ -28,7 +28,7 @@
  * @module
  */
 import { columnSquaredNorms } from "../kernels/mod.ts";
-import type { Dataset } from "../datasets.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import type { Loss } from "../losses.ts";
 import type { Mlp } from "../mlp.ts";
 import {
@@ -100,7 +100,7 @@ export class StaleScoreSampler implements Sampler {
   #refreshedSum = 0;
   #scoredAt = 0;
   #model: Mlp | null = null;
-  #data: Dataset | null = null;
+  #data: Dataset<Inputs> | null = null;
   #batch: { indices: Int32Array; weights: Float64Array; forwardEquivalents: number } = {
     indices: new Int32Array(0),
     weights: new Float64Array(0),

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { type Dataset, loadMnist, subset } from "../../datasets.ts";
+import type { ByteColumns } from "../../byte_images.ts";
+import type { Dataset } from "../../datasets.ts";
 import {
   FASHION_MNIST_SOURCES,
   type FashionMnistSource,
-  loadFashionMnist,
+  loadFashionMnistBytes,
 } from "../../fashion_mnist.ts";
+import { loadMnistBytes } from "../../mnist.ts";
 import { Mlp } from "../../mlp.ts";
 import { Random } from "../../random.ts";
 import type { ImportanceProfile } from "./profile.ts";
@@ -17,14 +19,18 @@ import type { ImportanceProfile } from "./profile.ts";
 /** The per-sample loss of every run: softmax cross-entropy. */
 export const LOSS = "softmaxCrossEntropy";
 
-/** The data, the initial network and the seeds of one seed of the experiment. */
+/**
+ * The data, the initial network and the seeds of one seed of the experiment. The inputs read the
+ * images as bytes, held once per process and shared by the worker threads (lib/byte_images.ts):
+ * gathered columns are the doubles of the Float64 loaders, bit for bit.
+ */
 export interface ImportanceSetup {
   /** Training set. */
-  train: Dataset;
+  train: Dataset<ByteColumns>;
   /** Test set. */
-  test: Dataset;
+  test: Dataset<ByteColumns>;
   /** The analysis set: the first `analysisSize` training samples (the training set is shuffled). */
-  analysis: Dataset;
+  analysis: Dataset<ByteColumns>;
   /** θ_0, where every sampler's run starts. */
   model: Mlp;
   /** The seed of every run's `fit` (the same evaluation subset and sampler stream start). */
@@ -59,8 +65,8 @@ export async function importanceSetup(
   const dataRandom = root.fork();
   const sizes = { trainSize: profile.trainSize, testSize: profile.testSize };
   const { train, test, source } = profile.dataset === "mnist"
-    ? { ...await loadMnist({ random: dataRandom, ...sizes }), source: null }
-    : await loadFashionMnist({
+    ? { ...await loadMnistBytes({ random: dataRandom, ...sizes }), source: null }
+    : await loadFashionMnistBytes({
       random: dataRandom,
       ...sizes,
       source: options.source === FASHION_MNIST_SOURCES.debian
@@ -75,10 +81,12 @@ export async function importanceSetup(
   });
   const trainingSeed = root.uint32();
   const analysisRandom = root.fork();
-  const analysis = profile.analysisSize === train.x.cols ? train : subset(
-    train,
-    Int32Array.from({ length: profile.analysisSize }, (_, i) => i),
-    { name: `${train.name} (first ${profile.analysisSize})` },
-  );
+  const first = Int32Array.from({ length: profile.analysisSize }, (_, i) => i);
+  const analysis = profile.analysisSize === train.x.cols ? train : {
+    name: `${train.name} (first ${profile.analysisSize})`,
+    x: train.x.select(first),
+    y: train.y.gatherColumns(first),
+    labels: train.labels!.slice(0, profile.analysisSize),
+  };
   return { train, test, analysis, model, trainingSeed, analysisRandom, source };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Dataset } from "../../datasets.ts";
+import type { Dataset, Inputs } from "../../datasets.ts";
 import { KernelLease } from "../../kernel_lease.ts";
 import { allFinite } from "../../kernels/mod.ts";
 import { softmaxCrossEntropy } from "../../losses.ts";
@@ -57,7 +57,7 @@ export interface StepCostOptions {
  */
 export function interleavedStepCosts(
   model: Mlp,
-  data: Dataset,
+  data: Dataset<Inputs>,
   options: StepCostOptions,
 ): StepCost[] {
   const { batchSize: b, rounds } = options;
@@ -65,7 +65,8 @@ export function interleavedStepCosts(
     throw new RangeError(`cannot time the steps: rounds must be an integer >= 1, got ${rounds}`);
   }
   const lease = new KernelLease(), allocate = (length: number) => lease.array(length);
-  const finiteData = allFinite(data.x.data, { n: data.x.size });
+  // inputs held otherwise than as a Matrix (bytes, lib/byte_images.ts) are finite by construction
+  const finiteData = !(data.x instanceof Matrix) || allFinite(data.x.data, { n: data.x.size });
   const kinds = STEP_KINDS.map((kind) => ({
     kind,
     // each kind trains its own copy; every draw comes from the one shared stream, in round order
