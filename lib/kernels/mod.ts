@@ -6,8 +6,8 @@
  * All arrays are row-major. The three matrix-product forms are the three products of one
  * layer of backpropagation: θ·x (forward), δ·xᵀ (weight gradient) and θ̄ᵀ·δ (input gradient).
  *
- * The products run in WebAssembly SIMD (`lib/wasm/gemm.wat`: packed panels, a 6×4 register tile
- * of fused multiply-adds, blocked for the caches) when the runtime has it, and otherwise in
+ * The products run in WebAssembly SIMD (`lib/wasm/gemm.wat`: packed panels, a 4×4 register tile
+ * of fused multiply-adds without broadcasts, blocked for the caches) when the runtime has it, and otherwise in
  * register-blocked TypeScript loops. Operands are copied into the WebAssembly memory, which is
  * kept and reused between calls, unless they were allocated there by
  * {@link allocateKernelArray}; products below {@link SMALL_PRODUCT_FLOPS} stay in TypeScript,
@@ -20,7 +20,8 @@
  *
  * The files: `products.ts` (the three product forms, the engine choice and the TypeScript
  * loops), `wasm_arena.ts` (the WebAssembly module, its memory and the arena of
- * {@link allocateKernelArray}), `threads.ts` (the optional second thread) with its worker's
+ * {@link allocateKernelArray}), `threads.ts` (the second thread: on by default on the main thread of
+ * a multi-core machine, off inside workers and with `SGDLAB_KERNEL_THREADS=1`) with its worker's
  * source in `helper_source.ts`, `loops.ts` (elementwise kernels and reductions), `counters.ts`.
  *
  * @module
