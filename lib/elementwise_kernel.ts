@@ -58,10 +58,14 @@ type Unary = (src: number, dst: number, count: number) => void;
 /** σ′ ∘ g over count entries: byte offsets of g, of z or x, and of the output. */
 type Binary = (g: number, second: number, dst: number, count: number) => void;
 
-/** One instance's maps, by name. */
+/** out[i] += alpha · x[i] over count entries: byte offsets of x and of out. */
+type Axpy = (alpha: number, x: number, dst: number, count: number) => void;
+
+/** One instance's maps, by name, and its axpy. */
 interface Maps {
   forward: Readonly<Record<string, Unary>>;
   backward: Readonly<Record<string, Binary>>;
+  axpy: Axpy;
 }
 
 interface Engine {
@@ -79,6 +83,7 @@ interface Exports {
   relu_backward: Binary;
   tanh_backward: Binary;
   sigmoid_backward: Binary;
+  axpy: Axpy;
   logistic(src: number, g: number, dst: number, count: number, mode: number): void;
 }
 
@@ -88,6 +93,13 @@ const CHUNK = 2048;
 const B = CHUNK * 8;
 /** Below this many entries a chunk is staged by plain loops rather than typed-array copies. */
 const SMALL_CHUNK = 32;
+/** How errors name each backward map. */
+const BACKWARD_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
+  relu: "relu′ ∘ g",
+  tanh: "tanh′ ∘ g",
+  sigmoid: "sigmoid′ ∘ g",
+  softplus: "softplus′ ∘ g",
+});
 /** The `mode` of the module's `logistic`. */
 const SIGMOID = 0, SOFTPLUS = 1, SOFTPLUS_BACKWARD = 2;
 
@@ -111,6 +123,7 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Ma
       softplus: (g: number, z: number, dst: number, m: number) =>
         logistic(z, g, dst, m, SOFTPLUS_BACKWARD),
     }),
+    axpy: e.axpy,
   };
 }
 
@@ -160,12 +173,55 @@ function loadEngine(): Engine | null {
   return engine;
 }
 
-/** The kernel instance's maps when every array lives in the products' memory, else null. */
-function inKernelMemory(e: Engine, arrays: readonly Float64Array[]): Maps | null {
+/**
+ * The kernel instance's maps when the arrays (two or three: `c` may repeat `b`) live in the
+ * products' memory, else null. No array of arrays per call: the maps run once per layer and step.
+ */
+function inKernelMemory(e: Engine, a: Float64Array, b: Float64Array, c: Float64Array): Maps | null {
   if (e.kernel === null) return null;
   const memory = e.kernel.memory.buffer;
-  for (const array of arrays) if (array.buffer !== memory) return null;
+  if (a.buffer !== memory || b.buffer !== memory || c.buffer !== memory) return null;
   return e.kernel.maps;
+}
+
+/**
+ * out[i] += alpha · x[i] for i < n in WebAssembly SIMD, in place, when x and out both live in the
+ * products' memory (`allocateKernelArray`; the training loop's θ_l and gradients): a multiply
+ * then an add per entry, each rounded once (no fused multiply-add), so the bits of the scalar
+ * loop of `axpy` (lib/kernels/loops.ts), which calls it. Returns false, having written nothing,
+ * when it cannot: an array elsewhere, n not an integer in [0, both lengths], out overlapping x
+ * other than as x itself, or no WebAssembly SIMD; the caller then loops.
+ *
+ * @example
+ * ```ts
+ * import { axpyInKernelMemory } from "@lib/elementwise_kernel.ts";
+ * import { allocateKernelArray } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const theta = allocateKernelArray(3), g = allocateKernelArray(3);
+ * theta.set([1, 2, 3]);
+ * g.set([10, -10, 0.5]);
+ * if (axpyInKernelMemory(-0.1, g, { out: theta, n: 3 })) {
+ *   assert.deepEqual(Array.from(theta), [1 + -0.1 * 10, 2 + -0.1 * -10, 3 + -0.1 * 0.5]);
+ * }
+ * assert.equal(axpyInKernelMemory(1, new Float64Array(3), { out: theta, n: 3 }), false);
+ * ```
+ */
+export function axpyInKernelMemory(
+  alpha: number,
+  x: Float64Array,
+  io: { out: Float64Array; n: number },
+): boolean {
+  const e = engine === undefined ? loadEngine() : engine;
+  if (e === null || e.kernel === null) return false;
+  const out = io.out, n = io.n;
+  const memory = e.kernel.memory.buffer;
+  if (x.buffer !== memory || out.buffer !== memory) return false;
+  if (!((n | 0) === n && n >= 0 && n <= x.length && n <= out.length)) return false;
+  const xo = x.byteOffset, oo = out.byteOffset;
+  // a shifted overlap would read entries the pairs have already written: the loop keeps order
+  if (xo !== oo && xo < oo + 8 * n && oo < xo + 8 * n) return false;
+  e.kernel.maps.axpy(alpha, xo, oo, n);
+  return true;
 }
 
 /**
@@ -212,16 +268,27 @@ export function softplusOf(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
+/**
+ * Checks n against the arrays a call reads and writes, named in `names` (comma-separated, in the
+ * order a, b[, c]; c null for a map of one input), and the backend. Positional, building no
+ * object or array per call: the maps run once per layer and step.
+ */
 function checkSizes(
   action: string,
   n: number,
-  arrays: readonly (readonly [string, Float64Array])[],
+  names: string,
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array | null,
   backend: unknown,
 ): void {
-  if (!Number.isInteger(n) || n < 0 || arrays.some(([, a]) => n > a.length)) {
+  if (
+    !Number.isInteger(n) || n < 0 || n > a.length || n > b.length || (c !== null && n > c.length)
+  ) {
+    const lengths = c === null ? [a, b] : [a, b, c];
     throw new RangeError(
       `cannot compute ${action} of ${n} entries: need an integer n >= 0 within the lengths of ${
-        arrays.map(([name, a]) => `${name} (${a.length})`).join(", ")
+        names.split(",").map((name, i) => `${name} (${lengths[i].length})`).join(", ")
       }`,
     );
   }
@@ -291,13 +358,13 @@ export function elementwiseForward(
   z: Float64Array,
   { out, n, backend = "auto" }: { out: Float64Array; n: number; backend?: ElementwiseBackend },
 ): void {
-  checkSizes(map, n, [["input", z], ["output", out]], backend);
+  checkSizes(map, n, "input,output", z, out, null, backend);
   const e = pickEngine(map, backend);
   if (e === null) return forwardTypescript(map, z, out, n);
   if (!Object.hasOwn(e.staging.forward, map)) {
     throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
   }
-  const kernel = inKernelMemory(e, [z, out]);
+  const kernel = inKernelMemory(e, z, out, out);
   if (kernel !== null) return kernel.forward[map](z.byteOffset, out.byteOffset, n);
   const f = e.staging.forward[map];
   staged(e.heap, { a: z, b: null, out, n, call: (m) => f(0, 0, m) });
@@ -334,14 +401,15 @@ export function elementwiseBackward(
 ): void {
   const fromX = map === "tanh" || map === "sigmoid";
   const second = fromX ? x : z;
-  const action = `${map}′ ∘ g`;
-  checkSizes(action, n, [["g", g], [fromX ? "x" : "z", second], ["output", out]], backend);
+  // a constant per map: no string built per call
+  const action = Object.hasOwn(BACKWARD_ACTIONS, map) ? BACKWARD_ACTIONS[map] : `${map}′ ∘ g`;
+  checkSizes(action, n, fromX ? "g,x,output" : "g,z,output", g, second, out, backend);
   const e = pickEngine(action, backend);
   if (e === null) return backwardTypescript(map, g, { second, out, n });
   if (!Object.hasOwn(e.staging.backward, map)) {
     throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
   }
-  const kernel = inKernelMemory(e, [g, second, out]);
+  const kernel = inKernelMemory(e, g, second, out);
   if (kernel !== null) {
     return kernel.backward[map](g.byteOffset, second.byteOffset, out.byteOffset, n);
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { axpyInKernelMemory } from "../elementwise_kernel.ts";
 import { kernelCounters } from "./counters.ts";
 
 /**
@@ -27,8 +28,14 @@ export function hadamard(
   kernelCounters.elementwiseOps += n;
 }
 
+/** From this many entries on, {@link axpy} of arrays in kernel memory runs in WebAssembly. */
+const AXPY_WASM_MIN = 16;
+
 /**
- * out[i] += alpha · x[i] for i < n.
+ * out[i] += alpha · x[i] for i < n: the product rounded, then the sum. When x and out live in the
+ * products' WebAssembly memory (the training loop's θ_l and gradients, see
+ * `allocateKernelArray`), in WebAssembly SIMD in place (`axpyInKernelMemory` of
+ * lib/elementwise_kernel.ts), with the same bits; else a TypeScript loop.
  *
  * @example
  * ```ts
@@ -42,10 +49,12 @@ export function hadamard(
 export function axpy(
   alpha: number,
   x: Float64Array,
-  { out, n }: { out: Float64Array; n: number },
+  io: { out: Float64Array; n: number },
 ): void {
-  for (let i = 0; i < n; i++) out[i] += alpha * x[i];
+  const out = io.out, n = io.n;
   kernelCounters.elementwiseOps += 2 * n;
+  if (n >= AXPY_WASM_MIN && axpyInKernelMemory(alpha, x, io)) return;
+  for (let i = 0; i < n; i++) out[i] += alpha * x[i];
 }
 
 /**

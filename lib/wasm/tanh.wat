@@ -1,6 +1,7 @@
 ;; The activations' elementwise maps in double precision, for sgdlab's lib/elementwise_kernel.ts
-;; (and lib/tanh_kernel.ts): `tanh` first, then relu, relu′ ∘ g, tanh′ ∘ g and sigmoid′ ∘ g, and
-;; the logistic family (sigmoid, softplus, softplus′ ∘ g) at the end of the file.
+;; (and lib/tanh_kernel.ts): `tanh` first, then relu, relu′ ∘ g, tanh′ ∘ g and sigmoid′ ∘ g, the
+;; SGD update's axpy (lib/kernels/loops.ts), and the logistic family (sigmoid, softplus,
+;; softplus′ ∘ g) at the end of the file.
 ;;
 ;; Assembled by `deno task build:wasm` (tools/build_wasm.ts) into lib/wasm/tanh_wasm.ts.
 ;; Needs WebAssembly SIMD and relaxed SIMD (f64x2.relaxed_madd, i64x2.relaxed_laneselect) and a
@@ -283,6 +284,35 @@
         (local.set $u (v128.load64_zero (local.get $g)))
         (local.set $s (v128.load64_zero (local.get $z)))
         (v128.store64_lane 0 (local.get $dst) (f64x2.mul (f64x2.mul (local.get $u) (local.get $s)) (f64x2.sub (local.get $one) (local.get $s)))))))
+
+  ;; dst[i] = dst[i] + alpha·x[i] (the SGD update θ ← θ − η g with alpha = −η): a multiply, then
+  ;; an add, each rounded once (no fused multiply-add), so the bits of the scalar
+  ;; `out[i] += alpha * x[i]` (addition commutes exactly). dst may equal x.
+  (func (export "axpy") (param $alpha f64) (param $x i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $a v128)
+    (local.set $a (f64x2.splat (local.get $alpha)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $x)) (i32.const 32)))
+        (v128.store (local.get $dst)
+          (f64x2.add (v128.load (local.get $dst)) (f64x2.mul (local.get $a) (v128.load (local.get $x)))))
+        (v128.store offset=16 (local.get $dst)
+          (f64x2.add (v128.load offset=16 (local.get $dst)) (f64x2.mul (local.get $a) (v128.load offset=16 (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next)))
+    ;; the last 0 to 3 entries: a pair, then a single one
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $x)) (i32.const 16))
+      (then
+        (v128.store (local.get $dst)
+          (f64x2.add (v128.load (local.get $dst)) (f64x2.mul (local.get $a) (v128.load (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))))
+    (if (i32.lt_u (local.get $x) (local.get $end))
+      (then
+        (f64.store (local.get $dst)
+          (f64.add (f64.load (local.get $dst)) (f64.mul (local.get $alpha) (f64.load (local.get $x))))))))
 
   ;; The logistic family, from one exponential: with a = |z| clamped to 746 (where e^{−a} is
   ;; below half the smallest subnormal), a = k·ln 2 + r as in `tanh`, and g± = 2 + (h ± r)
