@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Activation, resolveActivation } from "./activations.ts";
+import { type Activation, type ActivationArrays, resolveActivation } from "./activations.ts";
 import {
   allFinite,
   allocateKernelArray,
@@ -21,6 +21,7 @@ import {
   matmul,
   matmulTransposeA,
   matmulTransposeB,
+  type ProductSizes,
   scaleColumns,
 } from "./kernels/mod.ts";
 import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
@@ -338,18 +339,14 @@ export class Mlp {
     const x0 = p.xs[0].data;
     // x may already be x_0's first rows (gathered there, see `Sgd.inputBuffer`): then no copy
     if (x.data.buffer !== x0.buffer || x.data.byteOffset !== x0.byteOffset) x0.set(x.data);
+    const args = passArgs(p, sizes);
     for (let l = 1; l <= this.layers; l++) {
-      const z = p.zs[l - 1], xl = p.xs[l];
-      matmul(this.thetas[l - 1].data, p.xs[l - 1].data, {
-        out: z.data,
-        m: sizes[l],
-        k: sizes[l - 1] + 1,
-        n: b,
-      });
+      const z = p.zs[l - 1], at = args.forward[l - 1];
+      matmul(this.thetas[l - 1].data, p.xs[l - 1].data, at.product);
       // A non-finite entry of θ_l always makes z_l non-finite (its bias column meets the
       // constant 1), so θ_l is scanned only then: O(n·B) per layer instead of O(n²).
-      if (!allFinite(z.data, { n: z.size })) assertFinite(this.thetas[l - 1], `θ_${l}`);
-      this.activations[l - 1].forward(z.data, { out: xl.data, n: sizes[l] * b });
+      if (!allFinite(z.data, at.finite)) assertFinite(this.thetas[l - 1], `θ_${l}`);
+      this.activations[l - 1].forward(z.data, at.map);
     }
     return p;
   }
@@ -385,39 +382,19 @@ export class Mlp {
         }x${b}`,
       );
     }
-    const deltaL = pass.deltas[L - 1];
-    this.activations[L - 1].backward(gradOutput.data, {
-      z: pass.zs[L - 1].data,
-      x: pass.xs[L].data,
-      out: deltaL.data,
-      n: deltaL.size,
-    });
+    const args = passArgs(pass, sizes);
+    this.activations[L - 1].backward(gradOutput.data, args.backward[L - 1].map);
     for (let l = L; l >= 1; l--) {
-      const delta = pass.deltas[l - 1], xPrev = pass.xs[l - 1];
+      const delta = pass.deltas[l - 1], xPrev = pass.xs[l - 1], at = args.backward[l - 1];
       // ∇θ_l = δ_l · x_{l−1}ᵀ
-      matmulTransposeB(delta.data, xPrev.data, {
-        out: pass.grads[l - 1].data,
-        m: sizes[l],
-        k: b,
-        n: sizes[l - 1] + 1,
-      });
+      matmulTransposeB(delta.data, xPrev.data, at.weights);
       if (l === 1 && !options.inputGradient) break;
       // g = θ̄_lᵀ · δ_l, then δ_{l−1} = σ′_{l−1}(z_{l−1}) ∘ g
       const target = l > 1 ? pass.deltas[l - 2] : new Matrix(sizes[0], b);
-      matmulTransposeA(this.thetas[l - 1].data, delta.data, {
-        out: target.data,
-        m: sizes[l - 1],
-        k: sizes[l],
-        n: b,
-        lda: sizes[l - 1] + 1,
-      });
+      const input = l > 1 ? at.input : { ...at.input, out: target.data };
+      matmulTransposeA(this.thetas[l - 1].data, delta.data, input);
       if (l > 1) {
-        this.activations[l - 2].backward(target.data, {
-          z: pass.zs[l - 2].data,
-          x: xPrev.data,
-          out: target.data,
-          n: target.size,
-        });
+        this.activations[l - 2].backward(target.data, args.backward[l - 2].map);
       } else {
         pass.inputGradient = target;
       }
@@ -503,6 +480,60 @@ export class Mlp {
 }
 
 /** c_i = w_i / B, checking the weights. */
+/** The argument records of a pass's products and maps for layer l, at index l − 1. */
+interface PassArgs {
+  sizes: readonly number[];
+  forward: {
+    product: ProductSizes;
+    finite: { n: number };
+    map: { out: Float64Array; n: number };
+  }[];
+  /** `map`: σ_l′ ∘ g into δ_l, in place for hidden layers; `input`: θ̄_lᵀ · δ_l into δ_{l−1}. */
+  backward: {
+    weights: ProductSizes;
+    input: ProductSizes & { lda: number };
+    map: ActivationArrays;
+  }[];
+}
+
+/**
+ * The argument records of every product and map of a pass, built once per pass and network
+ * shape: V8 does not inline the kernels into the passes, so records built per call were
+ * allocated, about 60 bytes each, 13 per step of three layers. The kernels only read them.
+ */
+const passArgsCache = new WeakMap<MlpPass, PassArgs>();
+
+function passArgs(pass: MlpPass, sizes: readonly number[]): PassArgs {
+  const cached = passArgsCache.get(pass);
+  if (cached !== undefined && sameSizes(cached.sizes, sizes)) return cached;
+  const b = pass.batch, L = sizes.length - 1;
+  const args: PassArgs = { sizes, forward: [], backward: [] };
+  for (let l = 1; l <= L; l++) {
+    const z = pass.zs[l - 1], delta = pass.deltas[l - 1];
+    const [m, k] = [sizes[l], sizes[l - 1] + 1];
+    args.forward.push({
+      product: { out: z.data, m, k, n: b },
+      finite: { n: z.size },
+      map: { out: pass.xs[l].data, n: m * b },
+    });
+    const below = l > 1 ? pass.deltas[l - 2].data : delta.data; // l = 1: replaced when used
+    args.backward.push({
+      weights: { out: pass.grads[l - 1].data, m, k: b, n: k },
+      input: { out: below, m: sizes[l - 1], k: m, n: b, lda: k },
+      map: { z: z.data, x: pass.xs[l].data, out: delta.data, n: delta.size },
+    });
+  }
+  passArgsCache.set(pass, args);
+  return args;
+}
+
+function sameSizes(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function columnScale(b: number, weights?: ArrayLike<number>): Float64Array {
   const scale = new Float64Array(b);
   if (weights === undefined) return scale.fill(1 / b);

@@ -8,7 +8,7 @@
  * @module
  */
 import { kernelCounters } from "./counters.ts";
-import { prepareThreads, runGemm } from "./threads.ts";
+import { type GemmCall, prepareThreads, runGemm } from "./threads.ts";
 import {
   align8,
   heapArray,
@@ -90,6 +90,22 @@ export function useKernelBackend(backend: KernelBackend): KernelBackend {
  * staged after the arena. Returns false (having done nothing) when the operands do not fit the
  * wasm memory. k ≥ 1.
  */
+/** The record {@link wasmProduct} fills for each product it hands to `runGemm`. */
+const gemmCall: GemmCall = {
+  m: 0,
+  n: 0,
+  k: 0,
+  a: 0,
+  ars: 0,
+  acs: 0,
+  b: 0,
+  brs: 0,
+  bcs: 0,
+  c: 0,
+  ldc: 0,
+  beta: 0,
+};
+
 function wasmProduct(
   engine: WasmGemm,
   a: Float64Array,
@@ -123,21 +139,21 @@ function wasmProduct(
   if (!inA) h.set(la === a.length ? a : a.subarray(0, la), offA);
   if (!inB) h.set(lb === b.length ? b : b.subarray(0, lb), offB);
   if (accumulate && !inC) h.set(mn === out.length ? out : out.subarray(0, mn), offC);
-  const beta = accumulate ? 1 : 0;
-  runGemm(engine, {
-    m,
-    n,
-    k,
-    a: offA * 8,
-    ars,
-    acs,
-    b: offB * 8,
-    brs,
-    bcs,
-    c: offC * 8,
-    ldc: n,
-    beta,
-  });
+  // one call record, refilled: runGemm reads it before returning (no object per product)
+  const call = gemmCall;
+  call.m = m;
+  call.n = n;
+  call.k = k;
+  call.a = offA * 8;
+  call.ars = ars;
+  call.acs = acs;
+  call.b = offB * 8;
+  call.brs = brs;
+  call.bcs = bcs;
+  call.c = offC * 8;
+  call.ldc = n;
+  call.beta = accumulate ? 1 : 0;
+  runGemm(engine, call);
   if (!inC) out.set(h.subarray(offC, offC + mn));
   return true;
 }
@@ -246,15 +262,17 @@ function tsEntry(
   out[c] = accumulate ? out[c] + s : s;
 }
 
+/** Checks the arrays against the lengths la and lb they need (positional: no array per call). */
 function checkSizes(
   what: string,
   a: Float64Array,
   b: Float64Array,
   s: ProductSizes,
-  lengths: [number, number],
+  la: number,
+  lb: number,
 ): void {
   const { m, k, n, out } = s;
-  if (a.length < lengths[0] || b.length < lengths[1] || out.length < m * n) {
+  if (a.length < la || b.length < lb || out.length < m * n) {
     throw new RangeError(
       `cannot compute ${what} with m=${m}, k=${k}, n=${n}: arrays of length ${a.length}, ${b.length} and ${out.length} are too short`,
     );
@@ -314,7 +332,7 @@ function product(
  */
 export function matmul(a: Float64Array, b: Float64Array, sizes: ProductSizes): void {
   const { out, m, k, n } = sizes;
-  checkSizes("A·B", a, b, sizes, [m * k, k * n]);
+  checkSizes("A·B", a, b, sizes, m * k, k * n);
   product(a, m * k, b, k * n, out, m, k, n, k, 1, n, 1, sizes.accumulate === true);
 }
 
@@ -342,7 +360,7 @@ export function matmulTransposeA(
   const lda = sizes.lda ?? m;
   if (lda < m) throw new RangeError(`cannot compute Aᵀ·B: lda ${lda} is below m ${m}`);
   const la = k === 0 ? 0 : (k - 1) * lda + m;
-  checkSizes("Aᵀ·B", a, b, sizes, [la, k * n]);
+  checkSizes("Aᵀ·B", a, b, sizes, la, k * n);
   product(a, la, b, k * n, out, m, k, n, 1, lda, n, 1, sizes.accumulate === true);
 }
 
@@ -361,6 +379,6 @@ export function matmulTransposeA(
  */
 export function matmulTransposeB(a: Float64Array, b: Float64Array, sizes: ProductSizes): void {
   const { out, m, k, n } = sizes;
-  checkSizes("A·Bᵀ", a, b, sizes, [m * k, n * k]);
+  checkSizes("A·Bᵀ", a, b, sizes, m * k, n * k);
   product(a, m * k, b, n * k, out, m, k, n, k, 1, 1, k, sizes.accumulate === true);
 }
