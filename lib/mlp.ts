@@ -430,11 +430,12 @@ export class Mlp {
     const loss = resolveLoss(options.loss);
     const pass = this.forward(x, options.pass);
     const b = pass.batch;
-    const scale = columnScale(b, options.weights);
+    const work = lossWorkspace(pass);
+    const scale = columnScale(b, options.weights, work.scale);
     const values = loss.values(pass.output, y);
     let total = 0;
     for (let j = 0; j < b; j++) total += scale[j] * values[j];
-    const g = loss.gradOutput(pass.output, y);
+    const g = loss.gradOutput(pass.output, y, work.gradOutput);
     scaleColumns(g.data, { scale, rows: g.rows, cols: b });
     this.backward(pass, g);
     const fault = gradientFault(this, pass, g);
@@ -534,8 +535,27 @@ function sameSizes(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-function columnScale(b: number, weights?: ArrayLike<number>): Float64Array {
-  const scale = new Float64Array(b);
+/** The column scale and output gradient {@link Mlp.lossAndGradient} reuses, per pass. */
+const lossWorkspaces = new WeakMap<MlpPass, { scale: Float64Array; gradOutput: Matrix }>();
+
+function lossWorkspace(pass: MlpPass): { scale: Float64Array; gradOutput: Matrix } {
+  let work = lossWorkspaces.get(pass);
+  if (work === undefined) {
+    const output = pass.output;
+    work = {
+      scale: new Float64Array(pass.batch),
+      gradOutput: new Matrix(output.rows, output.cols),
+    };
+    lossWorkspaces.set(pass, work);
+  }
+  return work;
+}
+
+function columnScale(
+  b: number,
+  weights?: ArrayLike<number>,
+  scale: Float64Array = new Float64Array(b),
+): Float64Array {
   if (weights === undefined) return scale.fill(1 / b);
   if (weights.length !== b) {
     throw new RangeError(`cannot weight a batch of ${b} samples with ${weights.length} weights`);
