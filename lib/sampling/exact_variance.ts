@@ -214,9 +214,14 @@ export function exactVariance(
   };
 }
 
-/** The model, its loss and one reused {@link MlpPass} per column count. */
+/**
+ * The model, its loss, and per column count one reused {@link MlpPass} and one pair of gathered
+ * input and target matrices: a pass over the data set allocates no large array per chunk (garbage
+ * of many megabytes per chunk fragmented a worker's memory).
+ */
 class Passes {
   readonly #passes = new Map<number, MlpPass>();
+  readonly #gathered = new Map<number, { x: Matrix; y: Matrix }>();
   constructor(readonly model: Mlp, readonly loss: Loss) {}
 
   /** The pass for `columns` columns, made on first use. */
@@ -226,6 +231,18 @@ class Passes {
       this.#passes.set(columns, pass = new MlpPass(this.model.sizes, columns));
     }
     return pass;
+  }
+
+  /** The columns `at` of the data set's inputs and targets, in matrices reused per column count. */
+  gather(data: Dataset<Inputs>, at: Int32Array): { x: Matrix; y: Matrix } {
+    let into = this.#gathered.get(at.length);
+    if (into === undefined) {
+      into = { x: new Matrix(data.x.rows, at.length), y: new Matrix(data.y.rows, at.length) };
+      this.#gathered.set(at.length, into);
+    }
+    data.x.gatherColumns(at, into.x);
+    data.y.gatherColumns(at, into.y);
+    return into;
   }
 
   /** Adds `scale` × the flattened gradients to `into`. */
@@ -250,10 +267,12 @@ function dataSetPass(data: Dataset<Inputs>, passes: Passes, chunk: number): {
   const meanGradient = new Float64Array(model.parameterCount);
   const gradientNorms = new Float64Array(n), losses = new Float64Array(n);
   const upperBounds = new Float64Array(n);
+  const indices = new Int32Array(Math.min(chunk, n));
   for (let start = 0; start < n; start += chunk) {
     const c = Math.min(chunk, n - start);
-    const at = Int32Array.from({ length: c }, (_, j) => start + j);
-    const x = data.x.gatherColumns(at), y = data.y.gatherColumns(at);
+    const at = indices.subarray(0, c);
+    for (let j = 0; j < c; j++) at[j] = start + j;
+    const { x, y } = passes.gather(data, at);
     const { grads, values, pass } = model.lossAndGradient(x, y, { loss, pass: passes.of(c) });
     passes.accumulate(grads, c / n, meanGradient);
     gradientNorms.set(model.perSampleGradientNorms(pass), start);
@@ -288,13 +307,12 @@ function presampleVariances(data: Dataset<Inputs>, passes: Passes, options: {
     SCHEME_SCORES.map((s) => [s, new Float64Array(R)]),
   ) as Record<SchemeScore, Float64Array>;
   const tauRatio = new Float64Array(R);
-  const u = new Int32Array(B), xu = new Matrix(data.x.rows, B), yu = new Matrix(data.y.rows, B);
+  const u = new Int32Array(B);
   const normsU = new Float64Array(B), meanU = new Float64Array(P);
   const scoresU = new Float64Array(B);
   for (let r = 0; r < R; r++) {
     for (let j = 0; j < B; j++) u[j] = options.random.int(n);
-    data.x.gatherColumns(u, xu);
-    data.y.gatherColumns(u, yu);
+    const { x: xu, y: yu } = passes.gather(data, u);
     const { grads } = model.lossAndGradient(xu, yu, { loss, pass: passes.of(B) });
     meanU.fill(0);
     passes.accumulate(grads, 1, meanU);

@@ -18,9 +18,9 @@
 import type { MonteCarloEstimate } from "../convergence.ts";
 import type { Dataset, Inputs } from "../datasets.ts";
 import { type Loss, resolveLoss } from "../losses.ts";
-import type { Matrix } from "../matrix.ts";
+import { Matrix } from "../matrix.ts";
 import { MinibatchStep } from "../minibatch_step.ts";
-import type { Mlp } from "../mlp.ts";
+import { type Mlp, MlpPass } from "../mlp.ts";
 import type { Random } from "../random.ts";
 import type { Sampler } from "./sampler.ts";
 
@@ -113,13 +113,27 @@ export function monteCarloVariance(
   }
   const loss = resolveLoss(options.loss), n = data.x.cols, L = model.layers;
   // ∇F = (1/N) Σ_i ∇ℓ_i, by chunks: each chunk's mean gradient weighted by its share c/N
+  // the chunks' inputs, targets and passes are reused (one per column count: the last chunk may
+  // be shorter), so that the pass allocates no large array per chunk
   const full = model.thetas.map((t) => new Float64Array(t.size));
+  const indices = new Int32Array(Math.min(chunk, n));
+  const reused = new Map<number, { x: Matrix; y: Matrix; pass: MlpPass }>();
   for (let start = 0; start < n; start += chunk) {
     const c = Math.min(chunk, n - start);
-    const at = Int32Array.from({ length: c }, (_, j) => start + j);
-    const { grads } = model.lossAndGradient(data.x.gatherColumns(at), data.y.gatherColumns(at), {
-      loss,
-    });
+    const at = indices.subarray(0, c);
+    for (let j = 0; j < c; j++) at[j] = start + j;
+    let r = reused.get(c);
+    if (r === undefined) {
+      r = {
+        x: new Matrix(data.x.rows, c),
+        y: new Matrix(data.y.rows, c),
+        pass: new MlpPass(model.sizes, c),
+      };
+      reused.set(c, r);
+    }
+    data.x.gatherColumns(at, r.x);
+    data.y.gatherColumns(at, r.y);
+    const { grads } = model.lossAndGradient(r.x, r.y, { loss, pass: r.pass });
     for (let l = 0; l < L; l++) {
       const g = grads[l].data, f = full[l];
       for (let k = 0; k < f.length; k++) f[k] += (c / n) * g[k];
