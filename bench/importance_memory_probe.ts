@@ -12,7 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadWasm } from "@lib/kernels/wasm_arena.ts";
+import { loadWasm, stagingStart } from "@lib/kernels/wasm_arena.ts";
 import { importanceProfiles } from "@lib/experiments/importance/profile.ts";
 import { importanceSetup, LOSS } from "@lib/experiments/importance/setup.ts";
 import { type ImportanceSamplerId, SAMPLERS } from "@lib/experiments/importance/registry.ts";
@@ -46,6 +46,30 @@ function status(key: string): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * Resident MiB of the process's WebAssembly memories (every thread's): V8 maps each as its
+ * accessible part (rw-p) followed by the rest of a reservation of 4 GiB or more (---p), so an
+ * rw-p mapping so continued is one; its Rss is what was touched.
+ */
+function wasmResident(): number {
+  const maps: { start: bigint; end: bigint; perm: string; rss: number }[] = [];
+  for (const line of Deno.readTextFileSync("/proc/self/smaps").split("\n")) {
+    const h = line.match(/^([0-9a-f]+)-([0-9a-f]+) (\S+) /);
+    if (h) maps.push({ start: BigInt("0x" + h[1]), end: BigInt("0x" + h[2]), perm: h[3], rss: 0 });
+    const r = line.match(/^Rss:\s+(\d+) kB/);
+    if (r && maps.length > 0) maps[maps.length - 1].rss = Number(r[1]);
+  }
+  let rss = 0;
+  for (let i = 0; i + 1 < maps.length; i++) {
+    const m = maps[i], next = maps[i + 1];
+    if (
+      m.perm === "rw-p" && next.perm === "---p" && next.start === m.end &&
+      next.end - m.start >= 4n * 1024n ** 3n
+    ) rss += m.rss;
+  }
+  return rss / 1024;
+}
+
 function phase(name: string): void {
   const u = Deno.memoryUsage(), wasm = loadWasm()?.memory.buffer.byteLength ?? 0;
   const f = (v: number) => v.toFixed(0).padStart(6);
@@ -54,7 +78,9 @@ function phase(name: string): void {
       f(status("VmHWM"))
     } heapUsed ${f(u.heapUsed / MiB)} heapTotal ${f(u.heapTotal / MiB)} external ${
       f(u.external / MiB)
-    } wasm ${f(wasm / MiB)} MiB  ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+    } wasm ${f(wasm / MiB)} (resident ${f(wasmResident())}, arrays ${
+      f(stagingStart() * 8 / MiB)
+    }) MiB  ${((performance.now() - t0) / 1000).toFixed(1)}s`,
   );
 }
 
@@ -102,6 +128,7 @@ for (let seed = 1; seed <= Number(args.values.repeat); seed++) {
       phase(`fit: evaluated step ${row.step}`);
     },
   });
+  sampler.reset?.(); // as run.ts does
   phase("fit done");
   let last = null;
   for (const [k, m] of models.entries()) {
@@ -128,13 +155,15 @@ for (let seed = 1; seed <= Number(args.values.repeat); seed++) {
   });
   phase("theta* fit");
   for (const checked of ["uniform", "upper-bound"] as const) {
+    const mcSampler = SAMPLERS[checked].make(P.presample);
     monteCarloVariance(models.at(-1)!, setup.analysis, {
       loss: LOSS,
       batchSize: P.batchSize,
       draws: P.varianceCheckDraws,
       random: setup.analysisRandom.fork(),
-      sampler: SAMPLERS[checked].make(P.presample),
+      sampler: mcSampler,
     });
+    mcSampler.reset?.(); // as run_uniform.ts does
     phase(`monteCarloVariance ${checked}`);
   }
   interleavedStepCosts(model, setup.train, {

@@ -122,6 +122,9 @@ async function train(spec: SamplerSpec, setup: ImportanceSetup, o: RunOptions): 
     progress: "none",
     onEvaluate: record,
   });
+  // a presampler gives its kernel arrays back to the pool (else only when collected, so that the
+  // worker's next unit leased fresh ones and the products' memory kept growing)
+  sampler.reset?.();
   return t;
 }
 

@@ -117,14 +117,15 @@ function varianceCheck(run: UniformRun, o: UniformOptions): VarianceCheckRow[] {
   const P = o.profile, last = run.analysed.at(-1)!, rows: VarianceCheckRow[] = [];
   if (P.varianceCheckDraws < 2) return rows;
   for (const id of CHECKED_SAMPLERS) {
-    const { scheme } = SAMPLERS[id];
+    const { scheme } = SAMPLERS[id], sampler = SAMPLERS[id].make(P.presample);
     const mc = monteCarloVariance(last.c.model, run.setup.analysis, {
       loss: LOSS,
       batchSize: P.batchSize,
       draws: P.varianceCheckDraws,
       random: run.setup.analysisRandom.fork(),
-      sampler: SAMPLERS[id].make(P.presample),
+      sampler,
     }).traceVariance;
+    sampler.reset?.(); // its kernel arrays back to the pool now, not when collected
     const row = o.variance.find((r) => r.step === last.c.step && r.scheme === scheme)!;
     const conditional = row.trace_variance;
     const se = Math.hypot(mc.standardError, row.standard_error);

@@ -67,21 +67,25 @@ export function interleavedStepCosts(
   const lease = new KernelLease(), allocate = (length: number) => lease.array(length);
   // inputs held otherwise than as a Matrix (bytes, lib/byte_images.ts) are finite by construction
   const finiteData = !(data.x instanceof Matrix) || allFinite(data.x.data, { n: data.x.size });
-  const kinds = STEP_KINDS.map((kind) => ({
-    kind,
-    // each kind trains its own copy; every draw comes from the one shared stream, in round order
-    stepper: new MinibatchStep(leasedCopy(model, allocate), data, {
-      loss: softmaxCrossEntropy,
-      batchSize: b,
-      random: options.random,
-      sampler: stepKindSampler(kind, options.presample),
-      learningRate: options.learningRate,
-      action: "cannot time the steps",
-      allocate,
-      finiteData,
-    }),
-    times: [] as number[],
-  }));
+  const kinds = STEP_KINDS.map((kind) => {
+    const sampler = stepKindSampler(kind, options.presample);
+    return {
+      kind,
+      sampler,
+      // each kind trains its own copy; every draw comes from the one shared stream, in round order
+      stepper: new MinibatchStep(leasedCopy(model, allocate), data, {
+        loss: softmaxCrossEntropy,
+        batchSize: b,
+        random: options.random,
+        sampler,
+        learningRate: options.learningRate,
+        action: "cannot time the steps",
+        allocate,
+        finiteData,
+      }),
+      times: [] as number[],
+    };
+  });
   try {
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < kinds.length; k++) {
@@ -93,6 +97,8 @@ export function interleavedStepCosts(
     }
   } finally {
     lease.release();
+    // the presamplers' kernel arrays back to the pool now, not when collected
+    for (const { sampler } of kinds) sampler.reset?.();
   }
   return kinds.map(({ kind, times }) => ({
     kind,
