@@ -14,9 +14,8 @@ import {
   selectionProbabilities,
   selectiveBackpropBias,
 } from "@lib/sampling/selective_backprop_bias.ts";
-import { fit } from "@lib/train.ts";
 import { chiSquare, toyClassification } from "./fixtures.ts";
-import { classifier, train } from "./fit_fixtures.ts";
+import { classify } from "./fit_fixtures.ts";
 
 Deno.test("Selective Backprop's expected step is measurably off the full gradient when losses differ, and exactly on it when β = 0", () => {
   const { data, model } = toyClassification(12, { seed: 21, inputs: 2, hidden: 3 });
@@ -126,15 +125,7 @@ Deno.test("with β = 1 the sampler keeps samples with the frequencies of the sel
 
 Deno.test("fit trains with Selective Backprop, paying 3b per step plus the candidates forwarded", async () => {
   const sampler = selectiveBackpropSampler({ beta: 1 });
-  const history = await fit(classifier(), train, {
-    loss: "softmaxCrossEntropy",
-    random: new Random(7),
-    batchSize: 8,
-    learningRate: 0.2,
-    steps: 200,
-    sampler,
-    progress: "none",
-  });
+  const history = await classify({ steps: 200, sampler });
   assert.ok(history.at(-1)!.train_loss < 0.5 * history[0].train_loss);
   const extra = history.at(-1)!.forward_equivalents - 3 * 8 * 200;
   assert.ok(extra >= sampler.candidates && extra % 8 === 0 && sampler.candidates >= 8 * 200);

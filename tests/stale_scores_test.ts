@@ -12,10 +12,9 @@ import { meanGradient, perSampleGradients } from "@lib/convergence.ts";
 import type { Minibatch, StepFeedback } from "@lib/sampling/sampler.ts";
 import { upperBoundScore } from "@lib/sampling/scores.ts";
 import { staleScoreSampler } from "@lib/sampling/stale_scores.ts";
-import { fit } from "@lib/train.ts";
 import { enumerateOutcomes } from "./exact_draws.ts";
 import { gradientRows, toyClassification } from "./fixtures.ts";
-import { classifier, train } from "./fit_fixtures.ts";
+import { classify } from "./fit_fixtures.ts";
 
 /** The feedback of a training step on `batch` (δ_L scaled by w_j/b, as the step scales it). */
 function feedbackFor(model: Mlp, data: Dataset, batch: Minibatch, step: number): StepFeedback {
@@ -180,15 +179,7 @@ Deno.test("the same seed draws the same bits, and reset forgets the scores", () 
 
 Deno.test("fit trains with the stale-score sampler: the loss falls, one scoring pass is paid, scores age", async () => {
   const sampler = staleScoreSampler({ alpha: 0.5 });
-  const history = await fit(classifier(), train, {
-    loss: "softmaxCrossEntropy",
-    random: new Random(7),
-    batchSize: 8,
-    learningRate: 0.2,
-    steps: 200,
-    sampler,
-    progress: "none",
-  });
+  const history = await classify({ steps: 200, sampler });
   assert.ok(history.at(-1)!.train_loss < 0.5 * history[0].train_loss);
   assert.equal(history.at(-1)!.forward_equivalents, 3 * 8 * 200 + 120);
   assert.equal(sampler.fullScorings, 1);
