@@ -114,10 +114,11 @@ export class MinibatchStep {
   readonly sampler: Sampler;
   /** b. */
   readonly batchSize: number;
-  /** The columns of x of the last batch drawn (d×b, reused). */
-  readonly x: Matrix;
   /** The columns of y of the last batch drawn (k×b, reused). */
   readonly y: Matrix;
+  readonly #x: Matrix;
+  /** The last batch's x columns are not gathered yet: it carried its forward pass. */
+  #xPending = false;
   readonly #random: Random;
   readonly #action: string;
   readonly #sgd: Sgd | null;
@@ -154,7 +155,7 @@ export class MinibatchStep {
     this.#allocate = options.allocate;
     this.#finiteData = options.finiteData ?? false;
     // gathered straight into the SGD pass's x_0 when there is one (no copy in the forward pass)
-    this.x = this.#sgd !== null && model.sizes[0] === data.x.rows
+    this.#x = this.#sgd !== null && model.sizes[0] === data.x.rows
       ? this.#sgd.inputBuffer(b)
       : new Matrix(data.x.rows, b);
     this.y = new Matrix(data.y.rows, b);
@@ -170,6 +171,18 @@ export class MinibatchStep {
   /** SGD steps taken by {@link MinibatchStep.update} so far. */
   get steps(): number {
     return this.#sgd?.steps ?? 0;
+  }
+
+  /**
+   * The columns of x of the last batch drawn (d×b, reused). A batch that carries its forward pass
+   * does not need them for its step, so they are gathered only when read.
+   */
+  get x(): Matrix {
+    if (this.#xPending) {
+      this.#xPending = false;
+      this.#gatherInputs(this.#batch!.indices);
+    }
+    return this.#x;
   }
 
   /** The last batch drawn, or null before the first draw. */
@@ -196,8 +209,8 @@ export class MinibatchStep {
       step,
     });
     this.#check(batch, step + 1);
-    if (this.#gatherX === null) data.x.gatherColumns(batch.indices, this.x);
-    else this.#gatherX.gather(batch.indices, this.x);
+    this.#xPending = batch.pass !== undefined;
+    if (!this.#xPending) this.#gatherInputs(batch.indices);
     if (this.#gatherY === null) data.y.gatherColumns(batch.indices, this.y);
     else this.#gatherY.gather(batch.indices, this.y);
     this.#batch = batch;
@@ -215,7 +228,8 @@ export class MinibatchStep {
     if (this.#sgd === null) {
       throw new RangeError(`${this.#action}: an SGD step needs a learningRate`);
     }
-    return this.#sgd.step(this.x, this.y, {
+    // with a carried pass the step reads only x's shape, so its columns stay ungathered
+    return this.#sgd.step(batch.pass === undefined ? this.x : this.#x, this.y, {
       weights: batch.weights,
       pass: batch.pass,
       finiteInput: this.#finiteData,
@@ -264,6 +278,11 @@ export class MinibatchStep {
     const result = this.update();
     this.observe(result);
     return { batch, result };
+  }
+
+  #gatherInputs(indices: Int32Array): void {
+    if (this.#gatherX === null) this.data.x.gatherColumns(indices, this.#x);
+    else this.#gatherX.gather(indices, this.#x);
   }
 
   #drawn(what: string): Minibatch {
