@@ -129,3 +129,23 @@ Deno.test("a reproduction's unit keys follow its runModule: same module, same ke
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("a unit's own run module keys that unit alone: the others keep the reproduction's keys", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const options = { seed: 1, profile: "quick" as const, out };
+    const own = await planUnits([selftest], options);
+    assert.ok(own.length >= 2, "the self-test needs two units for this check");
+    const first = own[0].unit.id;
+    const r: Reproduction = {
+      ...selftest,
+      unitRunModule: (unit) => unit.id === first ? new URL("random.ts", lib).href : undefined,
+    };
+    const mixed = await planUnits([r], options);
+    assert.notEqual(mixed[0].key, own[0].key);
+    assert.notEqual(mixed[0].code, own[0].code);
+    assert.deepEqual(mixed.slice(1).map((p) => p.key), own.slice(1).map((p) => p.key));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -78,7 +78,7 @@ export function unitsOf(r: Reproduction, options: ReproductionOptions): Reproduc
 
 /**
  * Every unit of the selected reproductions in registry order, with keys and files. Each
- * reproduction's code is fingerprinted once here, so that a run keys every unit, and finds it
+ * run module (a reproduction's, or a unit's own: `unitRunModule`) is fingerprinted once here, so that a run keys every unit, and finds it
  * again when combining, with the code as it was when the run started.
  *
  * @throws {RangeError} for a unit id that is not file-safe or repeats within a reproduction
@@ -89,10 +89,16 @@ export async function planUnits(
 ): Promise<PlannedUnit[]> {
   const planned: PlannedUnit[] = [];
   let index = 0;
+  const fingerprints = new Map<string, Promise<string>>();
+  const fingerprint = (module: string) => {
+    let code = fingerprints.get(module);
+    if (code === undefined) fingerprints.set(module, code = codeFingerprint(module));
+    return code;
+  };
   for (const r of reproductions) {
-    const code = await codeFingerprint(runModuleOf(r));
     const seen = new Set<string>();
     for (const unit of unitsOf(r, options)) {
+      const code = await fingerprint(r.unitRunModule?.(unit) ?? runModuleOf(r));
       if (!/^[A-Za-z0-9._=-]+$/.test(unit.id) || seen.has(unit.id)) {
         throw new RangeError(
           `cannot plan ${r.name}: unit id '${unit.id}' is not file-safe or is not unique`,

@@ -66,6 +66,12 @@ export interface Reproduction {
    * that defines the reproduction, `lib/experiments/<name>/mod.ts` or `lib/experiments/<name>.ts`.
    */
   runModule?: string;
+  /**
+   * The URL of the module a given unit runs, when a reproduction's units run different code (the
+   * importance reproduction's K&F runs and its fair study): that module and what it imports make
+   * the unit's fingerprint instead of `runModule`'s. Absent, or undefined for a unit: `runModule`.
+   */
+  unitRunModule?(unit: ReproductionUnit): string | undefined;
   /** Two or three headline numbers of a combined output, one short line each, for the console. */
   headline?(output: ReproductionOutput): string[];
 }
