@@ -18,6 +18,7 @@ import { sampledConvergenceSpeed } from "../../convergence_monte_carlo.ts";
 import type { Dataset } from "../../datasets.ts";
 import type { Loss } from "../../losses.ts";
 import { Mlp } from "../../mlp.ts";
+import { Matrix } from "../../matrix.ts";
 import { Random } from "../../random.ts";
 import { fit } from "../../train.ts";
 import { CONVERGENCE_PARTS, type ConvergencePart } from "./profile.ts";
@@ -99,9 +100,11 @@ function speedAtTheta(
     thetaStar: Float64Array;
     learningRate: number;
     batchSize: number;
+    /** Where to write the per-sample gradients (one buffer for every θ of a run). */
+    into: Matrix;
   },
 ): SpeedAtTheta {
-  const G = perSampleGradients(model, data, { loss: options.loss });
+  const G = perSampleGradients(model, data, { loss: options.loss, into: options.into });
   const theta = parameterVector(model);
   const s = convergenceSpeed(G, { ...options, theta });
   let distance = 0;
@@ -152,6 +155,7 @@ export async function speedAlongRun(
     : Float64Array.from(options.thetaStar);
   const rows: SpeedRow[] = [], snapshots: Snapshot[] = [];
   const keep = new Set(options.snapshotSteps ?? []);
+  const into = new Matrix(data.x.cols, model.parameterCount);
   for (const b of options.batchSizes) {
     const random = options.random.fork();
     const run = model.clone();
@@ -161,7 +165,7 @@ export async function speedAlongRun(
         batch_size: b,
         step,
         train_loss: trainLoss,
-        ...speedAtTheta(run, data, { ...options, thetaStar, batchSize: b }),
+        ...speedAtTheta(run, data, { ...options, thetaStar, batchSize: b, into }),
       });
       if (keep.has(step)) snapshots.push({ batchSize: b, step, theta: parameterVector(run) });
     };
@@ -224,10 +228,11 @@ export function monteCarloCheck(
   options: MonteCarloCheckOptions,
 ): MonteCarloRow[] {
   const at = model.clone();
+  const into = new Matrix(data.x.cols, model.parameterCount);
   return options.snapshots.map((snapshot) => {
     const random = options.random.fork();
     setParameterVector(at, snapshot.theta);
-    const G = perSampleGradients(at, data, { loss: options.loss });
+    const G = perSampleGradients(at, data, { loss: options.loss, into });
     const step = {
       theta: snapshot.theta,
       thetaStar: options.thetaStar,
