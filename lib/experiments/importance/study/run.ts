@@ -13,8 +13,10 @@
  * overrun × budget; the run stops at its first evaluation at or past its limit (the budget for a
  * tuning run, overrun × budget for an evaluation run). Fixed-price samplers (uniform, ISGD, stale
  * scores, upper bound, loss, gradient norm) have nominal = floor. The switch costs 3b while off
- * and (k + 2)b while on: nominal (k + 2)b, floor 3b. Selective backprop forwards about k·b
- * candidates: nominal (k + 2)b, floor 3b. For those two, the step-decay milestones (in steps at
+ * and (k + 2)b while on: nominal (k + 2)b, floor 3b. Selective backprop (β = k − 1) forwards
+ * about k·b candidates at a stationary loss history, and its step forwards the kept b again:
+ * nominal (k + 3)b, floor 3b (measured early in MNIST runs: about 7.7b at k = 3, as the history
+ * is not yet stationary). For those two, the step-decay milestones (in steps at
  * the nominal price) fall only roughly at 50 % and 80 % of the budget.
  *
  * @module
@@ -76,6 +78,13 @@ export interface StudyRunPlan {
   every: number;
   /** The steps given to `fit`: enough to reach overrun × budget at the floor price. */
   steps: number;
+  /**
+   * For a fixed-price sampler, the step of the last evaluation within the budget (the judged
+   * one): a tuning run takes exactly these steps and evaluates only at its start and end, the
+   * same point as on an evaluation run's grid. Null for a variable price (its tuning runs keep the
+   * evaluation grid and stop at the first evaluation at or past the budget).
+   */
+  judgedStep: number | null;
 }
 
 /**
@@ -88,7 +97,7 @@ export interface StudyRunPlan {
  * import assert from "node:assert/strict";
  * const cell = { dataset: "mnist", batch_size: 32, presample: null, sampler: "uniform", schedule: "constant" } as const;
  * const p = studyRunPlan(cell, studyProfiles.quick);
- * assert.deepEqual(p, { budget: 36000, nominal: 96, floor: 96, fixed: 0, budgetSteps: 375, every: 46, steps: 563 });
+ * assert.deepEqual(p, { budget: 36000, nominal: 96, floor: 96, fixed: 0, budgetSteps: 375, every: 46, steps: 563, judgedStep: 368 });
  * const ub = studyRunPlan({ ...cell, sampler: "upper-bound", presample: 3 }, studyProfiles.quick);
  * assert.equal(ub.nominal, 160); // B + 2b
  * ```
@@ -105,14 +114,15 @@ export function studyRunPlan(cell: StudyCell, profile: StudyProfile): StudyRunPl
     "gradient-norm": [(3 * k + 2) * b, (3 * k + 2) * b],
     "switch": [(k + 2) * b, 3 * b],
     "switch-sqrt": [(k + 2) * b, 3 * b],
-    "selective-backprop": [(k + 2) * b, 3 * b],
+    "selective-backprop": [(k + 3) * b, 3 * b],
   }[cell.sampler];
   const [nominal, floor] = price;
   const fixed = cell.sampler === "stale-scores" ? N : 0;
   const budgetSteps = Math.max(1, Math.floor((budget - fixed) / nominal));
   const every = Math.max(1, Math.floor(budgetSteps / profile.evaluations));
   const steps = Math.max(1, Math.ceil((profile.overrun * budget - fixed) / floor));
-  return { budget, nominal, floor, fixed, budgetSteps, every, steps };
+  const judgedStep = nominal === floor ? every * Math.floor(budgetSteps / every) : null;
+  return { budget, nominal, floor, fixed, budgetSteps, every, steps, judgedStep };
 }
 
 /** Thrown by the evaluation callback to end a run at its limit (caught by {@link train}). */
@@ -136,9 +146,16 @@ interface Snapshot {
 async function train(
   cell: StudyCell,
   setup: ImportanceSetup,
-  o: { eta: number; limit: number; plan: StudyRunPlan; checkpoints: readonly number[] },
+  o: {
+    eta: number;
+    limit: number;
+    plan: StudyRunPlan;
+    checkpoints: readonly number[];
+    steps?: number;
+  },
 ): Promise<{ rows: HistoryRow[]; diverged: boolean; snapshots: Snapshot[] }> {
   const spec = STUDY_SAMPLER_SPECS[cell.sampler], plan = o.plan;
+  const steps = o.steps ?? plan.steps;
   const sampler: Sampler = spec.make(cell.presample ?? 1);
   const model = setup.model.clone();
   const rows: HistoryRow[] = [], snapshots: Snapshot[] = [];
@@ -153,9 +170,9 @@ async function train(
       random: new Random(setup.trainingSeed),
       batchSize: cell.batch_size,
       learningRate,
-      steps: plan.steps,
+      steps,
       sampler,
-      evaluateEvery: plan.every,
+      evaluateEvery: o.steps === undefined ? plan.every : steps,
       test: setup.test,
       progress: "none",
       onEvaluate: (row) => {
@@ -264,7 +281,16 @@ async function tune(
     for (const eta of grid.filter((e) => !tried.has(e))) {
       for (const seed of seeds) {
         const setup = await setupOf(seed);
-        const run = await train(cell, setup, { eta, limit: plan.budget, plan, checkpoints: [] });
+        // a fixed price: only the judged step's evaluation; else the grid, stopped at the budget
+        const run = plan.judgedStep === null
+          ? await train(cell, setup, { eta, limit: plan.budget, plan, checkpoints: [] })
+          : await train(cell, setup, {
+            eta,
+            limit: Infinity,
+            plan,
+            checkpoints: [],
+            steps: plan.judgedStep,
+          });
         const judged = run.rows.filter((r) => r.forward_equivalents <= plan.budget).at(-1)!;
         trials.push({
           ...cell,
