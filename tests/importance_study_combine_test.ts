@@ -133,7 +133,7 @@ Deno.test("a sampler on uniform's curve at half the steps and the same cost per 
     assert.ok(Math.abs(f.fe_step_ratio! - 40 / 24) < 1e-15);
   }
   const notes = combineStudy(units(uniformSpec, halfSteps), options).notes;
-  assert.match(notes.study_verdict, /The goal is met: 1 regime reach/);
+  assert.match(notes.study_verdict, /The goal is met: 1 regime reaches/);
   assert.match(notes.study_verdict, /×0\.500 tuned uniform's time \[0\.500, 0\.500\] over 5 seeds/);
 });
 

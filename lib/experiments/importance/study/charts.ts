@@ -66,6 +66,7 @@ export function phaseDiagramChart(summary: readonly EqualTimeSummaryRow[]): Vega
     };
   });
   const reach = Math.max(0.1, ...values.map((v) => Math.abs(v.log10_ratio ?? 0)));
+  const panels = [...new Set(values.map((v) => v.panel))]; // the canonical order of the rows
   const ks = [...new Set(shown.map((r) => r.presample))]
     .sort((a, b) => (a ?? Infinity) - (b ?? Infinity)).map(kLabel);
   const spec: TopLevelSpec = {
@@ -78,7 +79,13 @@ export function phaseDiagramChart(summary: readonly EqualTimeSummaryRow[]): Vega
     data: { values },
     config: FONT,
     facet: {
-      row: { field: "panel", type: "nominal", title: null },
+      row: {
+        field: "panel",
+        type: "nominal",
+        title: null,
+        sort: panels,
+        header: { labelAngle: 0, labelAlign: "left", labelLimit: 220 },
+      },
       column: {
         field: "sampler",
         type: "nominal",
@@ -102,7 +109,16 @@ export function phaseDiagramChart(summary: readonly EqualTimeSummaryRow[]): Vega
             },
           },
         },
-        { mark: { type: "text", fontSize: 9 }, encoding: { text: { field: "label" } } },
+        {
+          mark: { type: "text", fontSize: 9 },
+          encoding: {
+            text: { field: "label" },
+            color: {
+              condition: { test: `abs(datum.log10_ratio) > ${reach / 2}`, value: "white" },
+              value: "black",
+            },
+          },
+        },
       ],
       encoding: {
         x: { field: "k", type: "ordinal", sort: ks, title: "k = B/b", axis: { labelAngle: 0 } },
@@ -149,7 +165,7 @@ export function timeRatioChart(
   const values = rows.map(({ v, f }) => ({
     level: f.level,
     sampler: STUDY_SAMPLER_SPECS[v.sampler].label,
-    cell: `${STUDY_SAMPLER_SPECS[v.sampler].label} · ${regimeName(f)}`,
+    cell: `${v.sampler} · ${regimeName(f)}`,
     ratio: clip(v.time_ratio!),
     low: clip(v.time_ratio_low!),
     high: clip(v.time_ratio_high!),
@@ -193,7 +209,13 @@ export function timeRatioChart(
           encoding: {
             x: { field: "low", type: "quantitative", title: "time ratio (log)", ...x },
             x2: { field: "high" },
-            y: { field: "cell", type: "nominal", sort: order, title: null },
+            y: {
+              field: "cell",
+              type: "nominal",
+              sort: order,
+              title: null,
+              axis: { labelLimit: 320 },
+            },
             color,
           },
         },

@@ -8,6 +8,7 @@ import { prose } from "../../../format.ts";
 import type { ReproductionOutput } from "../../reproduction.ts";
 import { BUDGET_FRACTIONS, LADDER_FRACTIONS, TARGET_LEVELS } from "./ladder.ts";
 import { STUDY_SAMPLER_SPECS } from "./registry.ts";
+import { regimeName } from "./runs.ts";
 import type { CsvRow } from "../../../io.ts";
 import type { TypedRow } from "../../csv_rows.ts";
 import { type Columns, decodeRows } from "../columns.ts";
@@ -70,13 +71,10 @@ function standing({ v }: Standing): string {
 /** Why a ratio is what it is: iteration ratio × step-cost ratio. */
 function why({ f }: Standing): string {
   if (f === undefined) return "";
-  return ` It needs ×${
-    fmt(f.iteration_ratio)
-  } uniform's steps to the target, and each step costs ×${
-    fmt(f.step_cost_ratio)
-  } uniform's seconds (×${fmt(f.fe_step_ratio)} its forward-equivalents): ×${
-    fmt(f.iteration_ratio)
-  } × ×${fmt(f.step_cost_ratio)} = ×${fmt(f.time_ratio)}.`;
+  const [it, cost] = [fmt(f.iteration_ratio), fmt(f.step_cost_ratio)];
+  return ` It needs ×${it} uniform's steps to the target, and each step costs ×${cost} ` +
+    `uniform's seconds (×${fmt(f.fe_step_ratio)} its forward-equivalents): ${it} × ${cost} = ` +
+    `${fmt(f.time_ratio)}.`;
 }
 
 /** The lowest loss ratio at equal time, in words. */
@@ -118,10 +116,10 @@ export function verdictParagraph(
     `uniform on the point estimate.`;
   if (winners.length > 0) {
     return `The goal is met: ${winners.length} regime${
-      winners.length === 1 ? "" : "s"
-    } reach the late target in ${goal}. The best is ${standing(winners[0])}.${
-      why(winners[0])
-    }${count}${bestEqualTime(t.equal_time_loss_summary_timing)}`;
+      winners.length === 1 ? " reaches" : "s reach"
+    } the late target in ${goal}. The best is ${standing(winners[0])}.${why(winners[0])}${count}${
+      bestEqualTime(t.equal_time_loss_summary_timing)
+    }`;
   }
   if (ranked.length === 0) {
     return `No verdict: no late-target comparison could be paired with tuned uniform.`;
@@ -166,7 +164,9 @@ export function studyNotes(t: StudyTables): Record<string, string> {
       `is the widening that added an η). ${chosen.length} cells, ${edges.length} of them still ` +
       `chosen at an edge${
         edges.length > 0
-          ? ` (${edges.map((r) => `${label(r.sampler)} b=${r.batch_size} ${r.edge}`).join(", ")})`
+          ? ` (${
+            edges.slice(0, 8).map((r) => `${r.sampler} ${regimeName(r)}: ${r.edge}`).join(", ")
+          }${edges.length > 8 ? `, and ${edges.length - 8} more` : ""})`
           : ""
       }.`,
     budget: `The issue's columns (sampler, seed, eta, schedule, budget_kind, budget, ` +
