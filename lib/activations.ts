@@ -83,11 +83,11 @@ export const relu: Activation = {
   f: (z) => (z > 0 ? z : 0),
   df: (z) => (z > 0 ? 1 : 0),
   expression: "(z + abs(z)) / 2",
-  forward(z, { out, n }) {
-    elementwiseForward("relu", z, { out, n }); // the bits of z > 0 ? z : 0
+  forward(z, io) {
+    elementwiseForward("relu", z, io); // the bits of z > 0 ? z : 0
   },
-  backward(g, { z, x, out, n }) {
-    elementwiseBackward("relu", g, { z, x, out, n }); // the bits of z > 0 ? g : 0
+  backward(g, arrays) {
+    elementwiseBackward("relu", g, arrays); // the bits of z > 0 ? g : 0
   },
 };
 
@@ -110,12 +110,12 @@ export const tanh: Activation = {
     return 1 - t * t;
   },
   expression: "tanh(z)",
-  forward(z, { out, n }) {
+  forward(z, io) {
     // WebAssembly SIMD, within 2 ulp of tanh; Math.tanh without it (lib/tanh_kernel.ts)
-    elementwiseForward("tanh", z, { out, n });
+    elementwiseForward("tanh", z, io);
   },
-  backward(g, { z, x, out, n }) {
-    elementwiseBackward("tanh", g, { z, x, out, n }); // the bits of g · (1 − x·x)
+  backward(g, arrays) {
+    elementwiseBackward("tanh", g, arrays); // the bits of g · (1 − x·x)
   },
 };
 
@@ -142,11 +142,11 @@ export const sigmoid: Activation = {
     return s * (1 - s);
   },
   expression: "1 / (1 + exp(-z))",
-  forward(z, { out, n }) {
-    elementwiseForward("sigmoid", z, { out, n }); // within 3 ulp; f is within 2
+  forward(z, io) {
+    elementwiseForward("sigmoid", z, io); // within 3 ulp; f is within 2
   },
-  backward(g, { z, x, out, n }) {
-    elementwiseBackward("sigmoid", g, { z, x, out, n }); // the bits of g · x · (1 − x)
+  backward(g, arrays) {
+    elementwiseBackward("sigmoid", g, arrays); // the bits of g · x · (1 − x)
   },
 };
 
@@ -170,11 +170,11 @@ export const softplus: Activation = {
   f: softplusOf,
   df: logistic,
   expression: "log(1 + exp(z))",
-  forward(z, { out, n }) {
-    elementwiseForward("softplus", z, { out, n }); // within 3 ulp; f is within 1.2
+  forward(z, io) {
+    elementwiseForward("softplus", z, io); // within 3 ulp; f is within 1.2
   },
-  backward(g, { z, x, out, n }) {
-    elementwiseBackward("softplus", g, { z, x, out, n }); // g · σ(z), σ as sigmoid's forward
+  backward(g, arrays) {
+    elementwiseBackward("softplus", g, arrays); // g · σ(z), σ as sigmoid's forward
   },
 };
 

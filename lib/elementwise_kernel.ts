@@ -313,13 +313,12 @@ function pickEngine(action: string, backend: ElementwiseBackend): Engine | null 
  */
 function staged(
   heap: Float64Array,
-  { a, b, out, n, call }: {
-    a: Float64Array;
-    b: Float64Array | null;
-    out: Float64Array;
-    n: number;
-    call: (m: number) => void;
-  },
+  a: Float64Array,
+  b: Float64Array | null,
+  out: Float64Array,
+  n: number,
+  // positional, no closure: a map of one input is called (0, 0, m), of two (0, B, 0, m)
+  f: (...offsets: number[]) => void,
 ): void {
   for (let i = 0; i < n; i += CHUNK) {
     const m = Math.min(CHUNK, n - i);
@@ -330,7 +329,8 @@ function staged(
       heap.set(i === 0 && m === a.length ? a : a.subarray(i, i + m));
       if (b !== null) heap.set(i === 0 && m === b.length ? b : b.subarray(i, i + m), CHUNK);
     }
-    call(m);
+    if (b === null) f(0, 0, m);
+    else f(0, B, 0, m);
     for (let j = 0; j < m; j++) out[i + j] = heap[j];
   }
 }
@@ -367,7 +367,7 @@ export function elementwiseForward(
   const kernel = inKernelMemory(e, z, out, out);
   if (kernel !== null) return kernel.forward[map](z.byteOffset, out.byteOffset, n);
   const f = e.staging.forward[map];
-  staged(e.heap, { a: z, b: null, out, n, call: (m) => f(0, 0, m) });
+  staged(e.heap, z, null, out, n, f);
 }
 
 /**
@@ -405,7 +405,7 @@ export function elementwiseBackward(
   const action = Object.hasOwn(BACKWARD_ACTIONS, map) ? BACKWARD_ACTIONS[map] : `${map}′ ∘ g`;
   checkSizes(action, n, fromX ? "g,x,output" : "g,z,output", g, second, out, backend);
   const e = pickEngine(action, backend);
-  if (e === null) return backwardTypescript(map, g, { second, out, n });
+  if (e === null) return backwardTypescript(map, g, second, out, n);
   if (!Object.hasOwn(e.staging.backward, map)) {
     throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
   }
@@ -415,9 +415,9 @@ export function elementwiseBackward(
   }
   // tanh′ and sigmoid′ from x are a few plain operations per entry, no branch: the TypeScript loop
   // runs them faster than two inputs can be staged through the module's memory
-  if (fromX) return backwardTypescript(map, g, { second, out, n });
+  if (fromX) return backwardTypescript(map, g, second, out, n);
   const f = e.staging.backward[map];
-  staged(e.heap, { a: g, b: second, out, n, call: (m) => f(0, B, 0, m) });
+  staged(e.heap, g, second, out, n, f);
 }
 
 function forwardTypescript(map: ElementwiseMap, z: Float64Array, out: Float64Array, n: number) {
@@ -428,11 +428,16 @@ function forwardTypescript(map: ElementwiseMap, z: Float64Array, out: Float64Arr
   else throw new TypeError(`cannot compute ${JSON.stringify(map)}: not an elementwise map`);
 }
 
-/** The scalar σ′ ∘ g loops; `second` is z (relu, softplus) or x = σ(z) (tanh, sigmoid). */
+/**
+ * The scalar σ′ ∘ g loops; `second` is z (relu, softplus) or x = σ(z) (tanh, sigmoid). Positional:
+ * an options record here was built on every backward map (about 40 bytes a call).
+ */
 function backwardTypescript(
   map: ElementwiseMap,
   g: Float64Array,
-  { second, out, n }: { second: Float64Array; out: Float64Array; n: number },
+  second: Float64Array,
+  out: Float64Array,
+  n: number,
 ) {
   const z = second, x = second;
   if (map === "relu") {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Activation } from "./activations.ts";
+import type { Activation, ActivationArrays } from "./activations.ts";
+import { allFinite } from "./kernels/mod.ts";
 import { Matrix } from "./matrix.ts";
 import { describeValue, firstNonFinite } from "./validate.ts";
 
@@ -20,6 +21,9 @@ export interface Loss {
   checkTarget(output: Matrix, target: Matrix): void;
 }
 
+/** `allFinite`'s record, reused by {@link checkPair} (read at once, never kept). */
+const FINITE_SCAN = { n: 0 };
+
 function checkPair(name: string, output: Matrix, target: Matrix): void {
   if (output.rows !== target.rows || output.cols !== target.cols) {
     throw new RangeError(
@@ -29,7 +33,9 @@ function checkPair(name: string, output: Matrix, target: Matrix): void {
   if (output.cols === 0) {
     throw new RangeError(`cannot compute ${name} on an empty batch (0 columns)`);
   }
-  const bad = firstNonFinite(target);
+  // the fast scan first, through a reused record: firstNonFinite builds one per call
+  FINITE_SCAN.n = target.rows * target.cols;
+  const bad = allFinite(target.data, FINITE_SCAN) ? null : firstNonFinite(target);
   if (bad !== null) {
     throw new RangeError(
       `cannot compute ${name}: the target of sample ${bad.col} of the batch (column ${bad.col}, ${target.shape}) has ${bad.value} in row ${bad.row}`,
@@ -212,14 +218,23 @@ export function gradPreActivation(
   args: { z: Matrix; output: Matrix; target: Matrix; activation: Activation; out?: Matrix },
 ): Matrix {
   const g = loss.gradOutput(args.output, args.target, args.out);
-  args.activation.backward(g.data, {
-    z: args.z.data,
-    x: args.output.data,
-    out: g.data,
-    n: g.size,
-  });
+  // one record for every call (read during the call only), let go of afterwards
+  const arrays = BACKWARD_ARRAYS;
+  arrays.z = args.z.data;
+  arrays.x = args.output.data;
+  arrays.out = g.data;
+  arrays.n = g.size;
+  try {
+    args.activation.backward(g.data, arrays);
+  } finally {
+    arrays.z = arrays.x = arrays.out = NO_ENTRIES;
+  }
   return g;
 }
+
+const NO_ENTRIES: Float64Array = new Float64Array(0);
+/** The arrays record of {@link gradPreActivation}'s σ′ ∘ g, reused. */
+const BACKWARD_ARRAYS: ActivationArrays = { z: NO_ENTRIES, x: NO_ENTRIES, out: NO_ENTRIES, n: 0 };
 
 /**
  * One-hot columns for integer class labels: a classes×B matrix with a 1 in row labels[j].

@@ -22,8 +22,13 @@ import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type LossAndGradient, type Mlp, MlpPass } from "./mlp.ts";
 import type { Random } from "./random.ts";
-import { type Minibatch, type Sampler, uniformSampler } from "./sampling/sampler.ts";
-import { type LearningRate, Sgd, type SgdStepResult } from "./sgd.ts";
+import {
+  type Minibatch,
+  type Sampler,
+  type StepFeedback,
+  uniformSampler,
+} from "./sampling/sampler.ts";
+import { type LearningRate, Sgd, type SgdStepOptions, type SgdStepResult } from "./sgd.ts";
 
 /**
  * From this many rows on, x (or y) is gathered from a sample-major copy (lib/column_gatherer.ts):
@@ -67,6 +72,12 @@ export interface MinibatchStepOptions {
    * change: the forward pass of each step skips scanning the gathered x. Default false.
    */
   finiteData?: boolean;
+  /**
+   * Let the sampler return the same batch record and arrays at every draw (`SampleContext.reuse`):
+   * {@link MinibatchStep.batch} and the batches of {@link MinibatchStep.take} are then valid only
+   * until the next draw. Default false.
+   */
+  reuseBatches?: boolean;
 }
 
 /** What {@link MinibatchStep.take} did: the batch drawn and the SGD step taken on it. */
@@ -128,6 +139,11 @@ export class MinibatchStep {
   readonly #gatherX: ColumnGatherer | null;
   readonly #gatherY: ColumnGatherer | null;
   readonly #finiteData: boolean;
+  readonly #reuseBatches: boolean;
+  /** `Sgd.step`'s options, one record for every step. */
+  readonly #stepOptions: SgdStepOptions;
+  /** The sampler's feedback, one record for every step (valid only during `observe`). */
+  readonly #feedback: Feedback;
 
   /**
    * A step helper for `model` on `data`; allocates the gathered x and y once.
@@ -154,6 +170,7 @@ export class MinibatchStep {
     });
     this.#allocate = options.allocate;
     this.#finiteData = options.finiteData ?? false;
+    this.#reuseBatches = options.reuseBatches ?? false;
     // gathered straight into the SGD pass's x_0 when there is one (no copy in the forward pass)
     this.#x = this.#sgd !== null && model.sizes[0] === data.x.rows
       ? this.#sgd.inputBuffer(b)
@@ -161,6 +178,8 @@ export class MinibatchStep {
     this.y = new Matrix(data.y.rows, b);
     this.#gatherX = sampleMajor(data.x);
     this.#gatherY = sampleMajor(data.y);
+    this.#stepOptions = { weights: undefined, pass: undefined, finiteInput: this.#finiteData };
+    this.#feedback = new Feedback(model);
   }
 
   /** The SGD optimiser of {@link MinibatchStep.update} (null without a learning rate). */
@@ -199,6 +218,7 @@ export class MinibatchStep {
    *   scoring cost that is negative or not finite
    */
   draw(step: number = this.steps): Minibatch {
+    // a new context per draw: samplers may keep it (one object, the rest is reused)
     const { model, data, loss, batchSize } = this;
     const batch = this.sampler.sample({
       model,
@@ -207,11 +227,12 @@ export class MinibatchStep {
       batchSize,
       random: this.#random,
       step,
+      reuse: this.#reuseBatches,
     });
     this.#check(batch, step + 1);
     this.#xPending = batch.pass !== undefined;
     if (!this.#xPending) this.#gatherInputs(batch.indices);
-    if (this.#gatherY === null) data.y.gatherColumns(batch.indices, this.y);
+    if (this.#gatherY === null) this.data.y.gatherColumns(batch.indices, this.y);
     else this.#gatherY.gather(batch.indices, this.y);
     this.#batch = batch;
     return batch;
@@ -229,11 +250,10 @@ export class MinibatchStep {
       throw new RangeError(`${this.#action}: an SGD step needs a learningRate`);
     }
     // with a carried pass the step reads only x's shape, so its columns stay ungathered
-    return this.#sgd.step(batch.pass === undefined ? this.x : this.#x, this.y, {
-      weights: batch.weights,
-      pass: batch.pass,
-      finiteInput: this.#finiteData,
-    });
+    const options = this.#stepOptions;
+    options.weights = batch.weights;
+    options.pass = batch.pass;
+    return this.#sgd.step(batch.pass === undefined ? this.x : this.#x, this.y, options);
   }
 
   /**
@@ -260,16 +280,14 @@ export class MinibatchStep {
   observe(result: SgdStepResult): void {
     const sampler = this.sampler;
     if (!sampler.observe) return;
-    const batch = this.#drawn("feedback to the sampler");
-    const { pass, values, weights } = result;
-    let norms: Float64Array | null = null;
-    sampler.observe({
-      step: result.step,
-      batch,
-      losses: values,
-      pass,
-      gradientNorms: () => (norms ??= this.model.perSampleGradientNorms(pass, { weights })),
-    });
+    const feedback = this.#feedback;
+    feedback.batch = this.#drawn("feedback to the sampler");
+    feedback.step = result.step;
+    feedback.losses = result.values;
+    feedback.pass = result.pass;
+    feedback.weights = result.weights;
+    feedback.norms = null;
+    sampler.observe(feedback);
   }
 
   /** {@link MinibatchStep.draw} at the steps taken, {@link MinibatchStep.update}, then {@link MinibatchStep.observe}. */
@@ -294,22 +312,58 @@ export class MinibatchStep {
 
   #check(batch: Minibatch, step: number): void {
     const b = this.batchSize, n = this.data.x.cols;
-    const fail = (message: string) =>
-      new RangeError(`${this.#action}: sampler '${this.sampler.name}' at step ${step} ${message}`);
     if (batch?.indices?.length !== b) {
-      throw fail(`returned ${batch?.indices?.length} indices for a batch of ${b}`);
+      throw this.#failure(step, `returned ${batch?.indices?.length} indices for a batch of ${b}`);
     }
     if (batch.weights?.length !== b) {
-      throw fail(`returned ${batch.weights?.length} weights for a batch of ${b}`);
+      throw this.#failure(step, `returned ${batch.weights?.length} weights for a batch of ${b}`);
     }
     for (let j = 0; j < b; j++) {
       const i = batch.indices[j], w = batch.weights[j];
       if (!Number.isInteger(i) || i < 0 || i >= n) {
-        throw fail(`returned index ${i} at position ${j}, outside [0, ${n})`);
+        throw this.#failure(step, `returned index ${i} at position ${j}, outside [0, ${n})`);
       }
-      if (!(w >= 0) || w === Infinity) throw fail(`returned weight ${w} at position ${j}`);
+      if (!(w >= 0) || w === Infinity) {
+        throw this.#failure(step, `returned weight ${w} at position ${j}`);
+      }
     }
     const cost = batch.forwardEquivalents;
-    if (!(cost >= 0) || cost === Infinity) throw fail(`returned a scoring cost of ${cost}`);
+    if (!(cost >= 0) || cost === Infinity) {
+      throw this.#failure(step, `returned a scoring cost of ${cost}`);
+    }
+  }
+
+  /** The error of a bad batch (a method: a closure here would be built at every draw). */
+  #failure(step: number, message: string): RangeError {
+    return new RangeError(
+      `${this.#action}: sampler '${this.sampler.name}' at step ${step} ${message}`,
+    );
   }
 }
+
+/**
+ * The sampler's feedback on a step, one record per {@link MinibatchStep} refilled at each step
+ * (feedback is valid only during `observe`): the per-sample gradient norms are computed on the
+ * first call of `gradientNorms` after a refill, by a function built once.
+ */
+class Feedback implements StepFeedback {
+  step = 0;
+  batch: Minibatch = EMPTY_BATCH;
+  losses: Float64Array = EMPTY;
+  pass!: MlpPass;
+  weights: Float64Array = EMPTY;
+  norms: Float64Array | null = null;
+  readonly gradientNorms: () => Float64Array;
+
+  constructor(model: Mlp) {
+    this.gradientNorms = () =>
+      this.norms ??= model.perSampleGradientNorms(this.pass, { weights: this.weights });
+  }
+}
+
+const EMPTY = new Float64Array(0);
+const EMPTY_BATCH: Minibatch = {
+  indices: new Int32Array(0),
+  weights: EMPTY,
+  forwardEquivalents: 0,
+};

@@ -314,7 +314,7 @@ export class Mlp {
    * @throws {RangeError} for a wrong row count, an empty batch, or NaN/Infinity in x (naming the
    *   sample, that is the column) or in Θ (naming the layer)
    */
-  forward(x: Matrix, pass?: MlpPass, options: { finiteInput?: boolean } = {}): MlpPass {
+  forward(x: Matrix, pass?: MlpPass, options: { finiteInput?: boolean } = NO_OPTIONS): MlpPass {
     const sizes = this.sizes, b = x.cols;
     if (x.rows !== sizes[0]) {
       throw new RangeError(
@@ -324,7 +324,8 @@ export class Mlp {
       );
     }
     if (b === 0) throw new RangeError("cannot run the forward pass on an empty batch (0 columns)");
-    const bad = options.finiteInput ? null : firstNonFinite(x);
+    // the fast scan first, through a reused record: firstNonFinite builds one per call
+    const bad = options.finiteInput || scannedFinite(x) ? null : firstNonFinite(x);
     if (bad !== null) {
       throw new RangeError(
         `cannot run the forward pass: sample ${bad.col} of the batch (column ${bad.col} of x, ${x.shape}) has ${bad.value} in input ${bad.row}`,
@@ -373,7 +374,11 @@ export class Mlp {
    *
    * @throws {RangeError} when `gradOutput` does not have the output's shape
    */
-  backward(pass: MlpPass, gradOutput: Matrix, options: { inputGradient?: boolean } = {}): void {
+  backward(
+    pass: MlpPass,
+    gradOutput: Matrix,
+    options: { inputGradient?: boolean } = NO_OPTIONS,
+  ): void {
     const sizes = this.sizes, L = this.layers, b = pass.batch;
     if (gradOutput.rows !== sizes[L] || gradOutput.cols !== b) {
       throw new RangeError(
@@ -503,6 +508,18 @@ interface PassArgs {
  * allocated, about 60 bytes each, 13 per step of three layers. The kernels only read them.
  */
 const passArgsCache = new WeakMap<MlpPass, PassArgs>();
+
+/** `allFinite`'s record for {@link scannedFinite} (read at once, never kept). */
+const FINITE_SCAN = { n: 0 };
+
+/** Whether every entry of m is finite, without building a record per call. */
+function scannedFinite(m: Matrix): boolean {
+  FINITE_SCAN.n = m.rows * m.cols;
+  return allFinite(m.data, FINITE_SCAN);
+}
+
+/** The options of a call without any: a default `{}` would be a new object on every call. */
+const NO_OPTIONS: Readonly<Record<string, never>> = Object.freeze({});
 
 function passArgs(pass: MlpPass, sizes: readonly number[]): PassArgs {
   const cached = passArgsCache.get(pass);

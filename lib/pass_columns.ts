@@ -50,15 +50,7 @@ export interface ColumnBlockSizes {
  * ```
  */
 export function gatherColumnBlock(src: Float64Array, sizes: ColumnBlockSizes): void {
-  const { rows, cols, positions, out } = sizes, b = positions.length;
-  if (src.length < rows * cols || out.length < rows * b) {
-    throw new RangeError(
-      `cannot gather ${b} columns of a ${rows}×${cols} block: arrays of length ${src.length} and ${out.length} are too short`,
-    );
-  }
-  for (let i = 0, s = 0, d = 0; i < rows; i++, s += cols, d += b) {
-    for (let j = 0; j < b; j++) out[d + j] = src[s + positions[j]];
-  }
+  gatherBlock(src, sizes.rows, sizes.cols, sizes.positions, sizes.out);
 }
 
 /** Options of {@link passColumns}. */
@@ -91,42 +83,76 @@ export interface PassColumnsOptions {
  * ```
  */
 export function passColumns(source: MlpPass, options: PassColumnsOptions): MlpPass {
-  const { positions, out } = options, B = source.batch, b = positions.length;
-  const action = `cannot gather ${b} columns of a pass of ${B}`;
+  // no array, record or string per call (it runs at every presampled step): the message is built
+  // only on a failure, the layer checks compare fields one by one
+  const positions = options.positions, out = options.out, B = source.batch, b = positions.length;
   const L = source.zs.length;
   if (out.zs.length !== L || out.xs.length !== source.xs.length) {
-    throw new RangeError(`${action}: the passes have ${L} and ${out.zs.length} layers`);
+    throw new RangeError(`${gatherAction(b, B)}: the passes have ${L} and ${out.zs.length} layers`);
   }
   for (let l = 0; l <= L; l++) {
-    const [from, to] = [source.xs[l].rows, out.xs[l].rows];
-    const [zFrom, zTo] = l > 0 ? [source.zs[l - 1].rows, out.zs[l - 1].rows] : [0, 0];
+    const from = source.xs[l].rows, to = out.xs[l].rows;
+    const zFrom = l > 0 ? source.zs[l - 1].rows : 0, zTo = l > 0 ? out.zs[l - 1].rows : 0;
     if (from !== to || zFrom !== zTo) {
       throw new RangeError(
-        `${action}: layer ${l} has ${zFrom || from} units in the source and ${
+        `${gatherAction(b, B)}: layer ${l} has ${zFrom || from} units in the source and ${
           zTo || to
         } in the output pass`,
       );
     }
   }
   if (b !== out.batch) {
-    throw new RangeError(`${action}: the output pass holds ${out.batch} columns`);
+    throw new RangeError(`${gatherAction(b, B)}: the output pass holds ${out.batch} columns`);
   }
-  for (let j = 0; j < b; j++) {
-    const p = positions[j];
-    if (!Number.isInteger(p) || p < 0 || p >= B) {
-      throw new RangeError(`${action}: position ${j} is ${p}, expected an integer in [0, ${B})`);
-    }
-  }
+  checkPositions(positions, B);
   // one array type for the kernel, so that its loop stays monomorphic
   const at = positions instanceof Int32Array ? positions : Int32Array.from(positions);
   for (let l = 0; l <= L; l++) {
     const x = source.xs[l];
-    gatherColumnBlock(x.data, { rows: x.rows, cols: B, positions: at, out: out.xs[l].data });
+    gatherBlock(x.data, x.rows, B, at, out.xs[l].data);
     if (l === L) break;
     const z = source.zs[l];
-    gatherColumnBlock(z.data, { rows: z.rows, cols: B, positions: at, out: out.zs[l].data });
+    gatherBlock(z.data, z.rows, B, at, out.zs[l].data);
   }
   return out;
+}
+
+/** The action a failure of {@link passColumns} names. */
+function gatherAction(b: number, B: number): string {
+  return `cannot gather ${b} columns of a pass of ${B}`;
+}
+
+/** Every position an integer in [0, B) (a loop of its own, compiled early). */
+function checkPositions(positions: ArrayLike<number>, B: number): void {
+  for (let j = 0; j < positions.length; j++) {
+    const p = positions[j];
+    if (!Number.isInteger(p) || p < 0 || p >= B) {
+      throw new RangeError(
+        `${
+          gatherAction(positions.length, B)
+        }: position ${j} is ${p}, expected an integer in [0, ${B})`,
+      );
+    }
+  }
+}
+
+/** {@link gatherColumnBlock} without its record. */
+function gatherBlock(
+  src: Float64Array,
+  rows: number,
+  cols: number,
+  positions: Int32Array,
+  out: Float64Array,
+): void {
+  const b = positions.length;
+  if (src.length < rows * cols || out.length < rows * b) {
+    throw new RangeError(
+      `cannot gather ${b} columns of a ${rows}×${cols} block: arrays of length ${src.length} and ${out.length} are too short`,
+    );
+  }
+  for (let i = 0, s = 0, d = 0; i < rows; i++, s += cols, d += b) {
+    for (let j = 0; j < b; j++) out[d + j] = src[s + positions[j]];
+  }
 }
 
 /** Options of {@link passColumnsExact}. */

@@ -138,6 +138,7 @@ export async function fit(
     action: "cannot fit",
     allocate,
     finiteData: true, // planFit checked x
+    reuseBatches: true, // each batch is read before the next draw, and none is kept
   });
   const sgd = stepper.sgd!;
   const record = recorder(model, data, {

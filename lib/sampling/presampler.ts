@@ -205,6 +205,8 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   // workspaces: the running sums of p, the drawn positions, the chosen columns' forward pass
   let cdf = new Float64Array(0), positions = new Int32Array(0), chosen: MlpPass | null = null;
   let stepScores = new Float64Array(0);
+  // with `SampleContext.reuse`: the batch records and arrays refilled at every draw
+  let kept: KeptBatches | null = null;
 
   /** The chosen columns of the scoring pass, when the step may reuse them (module doc). */
   const reusedPass = (scorer: Scorer, sizes: readonly number[], b: number): MlpPass | null => {
@@ -238,7 +240,8 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       };
     },
     sample(context): Minibatch {
-      const { model, data, loss, batchSize: b, random } = context;
+      const { model, data, loss, batchSize: b, random, reuse: reuseBatch } = context;
+      if (reuseBatch && (kept === null || kept.indices.length !== b)) kept = keptBatches(b);
       const n = checkBatch(data, b, `the sampler '${name}'`);
       if (b !== lastBatch) {
         lastBatch = b;
@@ -249,8 +252,9 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       steps++;
       importance = alwaysOn || estimate.tau > threshold!;
       if (!importance) {
-        const indices = new Int32Array(b);
+        const indices = reuseBatch ? kept!.uniform.indices : new Int32Array(b);
         for (let j = 0; j < b; j++) indices[j] = random.int(n);
+        if (reuseBatch) return kept!.uniform; // its weights stay 1
         return { indices, weights: new Float64Array(b).fill(1), forwardEquivalents: 0 };
       }
       importanceSteps++;
@@ -270,15 +274,22 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       scorer.scoreColumns(model, data, { indices: presample, out: presampleScores! });
       estimate.update(presampleScores!);
       importanceDistribution(presampleScores!, { epsilon, out: probabilities! });
-      const weights = new Float64Array(b);
+      const weights = reuseBatch ? kept!.weights : new Float64Array(b);
       drawWithWeights(probabilities!, { batchSize: b, random, positions, weights, cdf });
-      const indices = new Int32Array(b);
+      const indices = reuseBatch ? kept!.indices : new Int32Array(b);
       for (let j = 0; j < b; j++) indices[j] = presample[positions[j]];
       const cost = scorer.cost(size);
       const pass = reusedPass(scorer, model.sizes, b);
-      if (pass === null) return { indices, weights, forwardEquivalents: cost };
+      if (pass === null) {
+        if (!reuseBatch) return { indices, weights, forwardEquivalents: cost };
+        kept!.scored.forwardEquivalents = cost;
+        return kept!.scored;
+      }
       reusedSteps++;
-      return { indices, weights, forwardEquivalents: cost - b, pass };
+      if (!reuseBatch) return { indices, weights, forwardEquivalents: cost - b, pass };
+      kept!.carrying.forwardEquivalents = cost - b;
+      kept!.carrying.pass = pass;
+      return kept!.carrying;
     },
     observe(feedback) {
       // Algorithm 1, line 15: a uniform step updates τ with the scores of its own batch
@@ -297,12 +308,45 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       // the workspaces go back to the pool; the next importance step leases them again
       scorers.clear();
       chosen = null;
+      kept = null;
       held.lease?.release();
       held.lease = null;
     },
   };
   leases.register(sampler, held);
   return sampler;
+}
+
+/** The batch records a presampler refills when its caller allows (`SampleContext.reuse`). */
+interface KeptBatches {
+  indices: Int32Array;
+  weights: Float64Array;
+  /** A uniform step's batch: its own indices, weights 1. */
+  uniform: { indices: Int32Array; weights: Float64Array; forwardEquivalents: number };
+  /** An importance step's batch without a pass. */
+  scored: { indices: Int32Array; weights: Float64Array; forwardEquivalents: number };
+  /** An importance step's batch that carries the chosen columns' pass. */
+  carrying: {
+    indices: Int32Array;
+    weights: Float64Array;
+    forwardEquivalents: number;
+    pass: MlpPass;
+  };
+}
+
+function keptBatches(b: number): KeptBatches {
+  const indices = new Int32Array(b), weights = new Float64Array(b);
+  return {
+    indices,
+    weights,
+    uniform: {
+      indices: new Int32Array(b),
+      weights: new Float64Array(b).fill(1),
+      forwardEquivalents: 0,
+    },
+    scored: { indices, weights, forwardEquivalents: 0 },
+    carrying: { indices, weights, forwardEquivalents: 0, pass: null as unknown as MlpPass },
+  };
 }
 
 function sameSizes(pass: MlpPass, sizes: readonly number[]): boolean {

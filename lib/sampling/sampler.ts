@@ -34,6 +34,12 @@ export interface SampleContext {
   readonly random: Random;
   /** t, the number of SGD steps taken so far (0 before the first). */
   readonly step: number;
+  /**
+   * The caller reads the batch returned only until its next `sample` call and keeps none of it
+   * (as `fit` does): the sampler may then return the same record and arrays at every draw,
+   * refilled, so that drawing allocates nothing. Default false: a new batch each time.
+   */
+  readonly reuse?: boolean;
 }
 
 /** One drawn minibatch. */
@@ -159,11 +165,22 @@ export interface UniformSamplerOptions {
 export function uniformSampler(options: UniformSamplerOptions = {}): Sampler {
   const replacement = options.replacement ?? true;
   let pool: Int32Array | null = null;
+  let kept: { indices: Int32Array; weights: Float64Array; forwardEquivalents: number } | null =
+    null;
+  const shuffle = { count: 0, random: null as unknown as Random };
   return {
     name: replacement ? "uniform" : "uniform without replacement",
-    sample({ data, batchSize: b, random }) {
+    sample({ data, batchSize: b, random, reuse }) {
       const n = checkBatch(data, b, "uniform sampler");
-      const indices = new Int32Array(b);
+      // with `reuse`, one batch record refilled at each draw (its weights stay 1)
+      if (reuse && (kept === null || kept.indices.length !== b)) {
+        kept = {
+          indices: new Int32Array(b),
+          weights: new Float64Array(b).fill(1),
+          forwardEquivalents: 0,
+        };
+      }
+      const indices = reuse ? kept!.indices : new Int32Array(b);
       if (replacement) {
         for (let j = 0; j < b; j++) indices[j] = random.int(n);
       } else {
@@ -173,8 +190,12 @@ export function uniformSampler(options: UniformSamplerOptions = {}): Sampler {
           );
         }
         if (pool === null || pool.length !== n) pool = Int32Array.from({ length: n }, (_, i) => i);
-        indices.set(partialShuffle(pool, { count: b, random }).subarray(0, b));
+        shuffle.count = b;
+        shuffle.random = random;
+        partialShuffle(pool, shuffle);
+        for (let j = 0; j < b; j++) indices[j] = pool[j];
       }
+      if (reuse) return kept!;
       return { indices, weights: new Float64Array(b).fill(1), forwardEquivalents: 0 };
     },
     reset() {

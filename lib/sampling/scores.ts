@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { identity } from "../activations.ts";
 import { ColumnGatherer } from "../column_gatherer.ts";
 import { columnSquaredNorms } from "../kernels/mod.ts";
 import { gradPreActivation, type Loss, resolveLoss } from "../losses.ts";
@@ -177,19 +178,69 @@ export function upperBoundFromPass(
   pass: MlpPass,
   options: { target: Matrix; loss: string | Loss; out?: Float64Array },
 ): Float64Array {
-  const L = model.layers, b = pass.batch;
-  const delta = gradPreActivation(resolveLoss(options.loss), {
-    z: pass.zs[L - 1],
-    output: pass.output,
-    target: options.target,
-    activation: model.activations[L - 1],
-    out: pass.deltas[L - 1],
-  });
-  const out = outFor(b, options.out);
-  columnSquaredNorms(delta.data, { out, rows: delta.rows, cols: b });
+  return upperBoundInto(model, pass, options.target, options.loss, options.out);
+}
+
+/**
+ * {@link upperBoundFromPass} with its options as parameters, through records reused from call to
+ * call (each read during the call only): it runs at every presampled step.
+ */
+function upperBoundInto(
+  model: Mlp,
+  pass: MlpPass,
+  target: Matrix,
+  loss: string | Loss,
+  into: Float64Array | undefined,
+): Float64Array {
+  const L = model.layers, b = pass.batch, args = GRAD_ARGS;
+  args.z = pass.zs[L - 1];
+  args.output = pass.output;
+  args.target = target;
+  args.activation = model.activations[L - 1];
+  args.out = pass.deltas[L - 1];
+  let delta: Matrix;
+  try {
+    delta = gradPreActivation(resolveLoss(loss), args);
+  } finally {
+    args.z =
+      args.output =
+      args.target =
+      args.out =
+        NO_MATRIX;
+  }
+  const out = outFor(b, into);
+  squaredNorms(delta.data, out, delta.rows, b);
   for (let j = 0; j < b; j++) out[j] = Math.sqrt(out[j]);
   return out;
 }
+
+const NO_MATRIX = new Matrix(0, 0);
+/** `gradPreActivation`'s record for {@link upperBoundInto}, reused. */
+const GRAD_ARGS: Parameters<typeof gradPreActivation>[1] & { out: Matrix } = {
+  z: NO_MATRIX,
+  output: NO_MATRIX,
+  target: NO_MATRIX,
+  activation: identity,
+  out: NO_MATRIX,
+};
+/** `columnSquaredNorms`' record, reused. */
+const NORMS_ARGS: { out: Float64Array; rows: number; cols: number } = {
+  out: new Float64Array(0),
+  rows: 0,
+  cols: 0,
+};
+
+/** `columnSquaredNorms(x, { out, rows, cols })` through {@link NORMS_ARGS}. */
+function squaredNorms(x: Float64Array, out: Float64Array, rows: number, cols: number): void {
+  const args = NORMS_ARGS;
+  args.out = out;
+  args.rows = rows;
+  args.cols = cols;
+  columnSquaredNorms(x, args);
+  args.out = NO_ENTRIES;
+}
+
+const NO_ENTRIES: Float64Array = new Float64Array(0);
 
 /**
  * s_i = ‖∂ℓ_i/∂z_L‖, K&F's upper bound (up to a factor shared by all samples) of the per-sample
@@ -214,13 +265,13 @@ export const upperBoundScore: Score = {
   forwardPass: true,
   compute(model, x, y, options) {
     const pass = model.forward(x, options.pass);
-    return upperBoundFromPass(model, pass, { target: y, loss: options.loss, out: options.out });
+    return upperBoundInto(model, pass, y, options.loss, options.out);
   },
   fromStep(feedback, into) {
     // the step's δ_L is (w_j / b) ∂ℓ_j/∂z_L
     const { pass, batch } = feedback, b = pass.batch, L = pass.deltas.length;
     const delta = pass.deltas[L - 1], out = stepOut(b, into);
-    columnSquaredNorms(delta.data, { out, rows: delta.rows, cols: b });
+    squaredNorms(delta.data, out, delta.rows, b);
     for (let j = 0; j < b; j++) {
       const w = batch.weights[j];
       out[j] = w > 0 ? Math.sqrt(out[j]) * b / w : 0;
@@ -309,6 +360,15 @@ export function resolveScore(spec: string | Score): Score {
  */
 const SAMPLE_MAJOR_ROWS = 32;
 
+/** A Scorer's gather buffers and pass for chunks of one size, with its `compute` record. */
+interface ChunkBuffer {
+  x: Matrix;
+  y: Matrix;
+  pass: MlpPass;
+  /** `Score.compute`'s options, reused: `out` set for the call. */
+  args: { loss: Loss; pass: MlpPass; out: Float64Array | undefined };
+}
+
 /** Options of {@link Scorer}. */
 export interface ScorerOptions {
   /** The per-sample loss ℓ. */
@@ -354,7 +414,7 @@ export class Scorer {
   readonly loss: Loss;
   /** Columns per forward pass. */
   readonly chunk: number;
-  readonly #buffers = new Map<number, { x: Matrix; y: Matrix; pass: MlpPass }>();
+  readonly #buffers = new Map<number, ChunkBuffer>();
   #sizes: readonly number[] | null = null;
   #chunkIndices = new Int32Array(0);
   #lastPass: MlpPass | null = null;
@@ -435,10 +495,12 @@ export class Scorer {
       }
       let buffer = this.#buffers.get(c);
       if (buffer === undefined) {
+        const pass = new MlpPass(model.sizes, c, { allocate: this.#allocate });
         buffer = {
           x: new Matrix(data.x.rows, c),
           y: new Matrix(data.y.rows, c),
-          pass: new MlpPass(model.sizes, c, { allocate: this.#allocate }),
+          pass,
+          args: { loss: this.loss, pass, out: undefined },
         };
         this.#buffers.set(c, buffer);
       }
@@ -449,13 +511,18 @@ export class Scorer {
       if (gatherer === null) data.x.gatherColumns(at, buffer.x);
       else gatherer.gather(at, buffer.x);
       data.y.gatherColumns(at, buffer.y);
-      const dest = out.subarray(start, start + c);
-      const s = this.score.compute(model, buffer.x, buffer.y, {
-        loss: this.loss,
-        pass: buffer.pass,
-        out: dest,
-      });
-      if (s !== dest) dest.set(s.subarray(0, c));
+      // the whole of `out` when one chunk fills it: no view, no record per call
+      const dest = start === 0 && c === out.length ? out : out.subarray(start, start + c);
+      const args = buffer.args;
+      args.loss = this.loss;
+      args.out = dest;
+      let s: Float64Array;
+      try {
+        s = this.score.compute(model, buffer.x, buffer.y, args);
+      } finally {
+        args.out = undefined;
+      }
+      if (s !== dest) dest.set(s.length === c ? s : s.subarray(0, c));
       if (count <= this.chunk && this.score.forwardPass === true) this.#lastPass = buffer.pass;
     }
     return out;

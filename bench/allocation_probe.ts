@@ -1,0 +1,210 @@
+/**
+ * Bytes allocated per steady-state training step, counted (not timed): `fit` with the uniform
+ * sampler and with the presampler (`alwaysOn`, lib/sampling/presampler.ts) on the configurations
+ * of bench/training_loop.ts, and where those bytes are allocated.
+ *
+ * Run as `deno run --allow-read --allow-env --allow-sys --v8-flags=--expose-gc,--max-semi-space-size=128
+ * bench/allocation_probe.ts [--quick] [--profile] [--steps N] [--warm-up N] [--filter NAME] [--sampler uniform|presampled]`.
+ *
+ * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps with the young
+ * generation large enough that no collection runs among them (checked: a collection would make
+ * the heap shrink between two readings; such a run is reported as `collected`); the bytes per step
+ * are the growth of V8's heap plus array buffers over those steps, divided by their number, less
+ * what one reading costs (measured by the same reading in a loop). `--profile` also runs V8's
+ * sampling heap profiler (every 32 bytes on average, garbage included) over the same steps and
+ * prints the allocating functions with most bytes.
+ *
+ * @module
+ */
+import { Mlp, type PassConfig, Random } from "@lib/mod.ts";
+import { fit } from "@lib/train.ts";
+import { type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
+import { presampler } from "@lib/sampling/presampler.ts";
+import { loopDataset, trainingLoopConfigs } from "./training_loop.ts";
+import { textTable } from "@lib/table.ts";
+
+/** One row of the probe: bytes allocated per step by `fit` with one sampler on one configuration. */
+export interface AllocationRow {
+  config: string;
+  sampler: string;
+  steps: number;
+  bytes_per_step: number;
+  /** Whether a collection ran among the counted steps (the count is then a lower bound). */
+  collected: boolean;
+}
+
+/** A sampling heap profile's allocating functions, bytes by "function url:line". */
+export type AllocationSites = Map<string, number>;
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+/** The heap in use plus array buffers, in bytes. */
+function used(): number {
+  const m = Deno.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+/**
+ * Counts the bytes one steady-state step of `fit` allocates with `sampler` on `config`; with
+ * `profile`, also the allocating functions (V8's sampling heap profiler, via node:inspector).
+ *
+ * @example
+ * ```ts
+ * import { probeAllocation } from "../bench/allocation_probe.ts";
+ * import { uniformSampler } from "@lib/sampling/sampler.ts";
+ * import { courseConfig } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const { row } = await probeAllocation(courseConfig(8, { batch: 4, hidden: 2 }), {
+ *   sampler: uniformSampler(),
+ *   steps: 20,
+ *   warmUp: 20,
+ * });
+ * assert.equal(row.steps, 20);
+ * assert.ok(row.bytes_per_step >= 0);
+ * ```
+ */
+export async function probeAllocation(
+  config: PassConfig,
+  options: { sampler: Sampler; steps?: number; warmUp?: number; profile?: boolean },
+): Promise<{ row: AllocationRow; sites: AllocationSites | null }> {
+  const steps = options.steps ?? 1000, warmUp = options.warmUp ?? 1000;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const data = loopDataset(config, { random: new Random(2) });
+  const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
+  const inner = options.sampler;
+  const session = options.profile ? await profilerSession() : null;
+  let t = 0, start = 0, end = 0, previous = 0, collected = false;
+  let sites: Promise<AllocationSites> | null = null;
+  const sampler: Sampler = {
+    name: inner.name,
+    sample(context) {
+      if (t === warmUp) {
+        gc?.();
+        gc?.();
+        if (session !== null) session.start();
+        start = previous = used();
+      } else if (t > warmUp && t <= warmUp + steps) {
+        const now = used();
+        if (now < previous) collected = true;
+        previous = now;
+        if (t === warmUp + steps) {
+          end = now;
+          if (session !== null) sites = session.stop();
+        }
+      }
+      t++;
+      return inner.sample(context);
+    },
+    observe: inner.observe?.bind(inner),
+    reset: inner.reset?.bind(inner),
+  };
+  await fit(model, data, {
+    loss: config.loss,
+    random: new Random(4),
+    batchSize: config.batch,
+    learningRate: config.loss === "squaredError" ? 1e-3 : 0.01,
+    steps: warmUp + steps + 1,
+    evaluateEvery: warmUp + steps + 1,
+    trainSubset: Math.min(config.batch, data.x.cols),
+    progress: "none",
+    sampler,
+  });
+  // what one reading allocates
+  const first = used();
+  for (let i = 0; i < steps; i++) previous = used();
+  const reading = Math.max(0, (used() - first) / (steps + 1));
+  return {
+    row: {
+      config: config.name,
+      sampler: inner.name,
+      steps,
+      bytes_per_step: Math.max(0, (end - start) / steps - reading),
+      collected,
+    },
+    sites: sites === null ? null : await sites,
+  };
+}
+
+/** Starts and stops V8's sampling heap profiler in this isolate. */
+async function profilerSession(): Promise<{ start(): void; stop(): Promise<AllocationSites> }> {
+  const { Session } = await import("node:inspector");
+  const session = new Session();
+  session.connect();
+  // the command is sent at once; its answer comes in a later task
+  const post = (method: string, params?: object) =>
+    new Promise<{ profile?: { head: ProfileNode } }>((resolve, reject) =>
+      session.post(method, params ?? {}, (error: Error | null, result: unknown) => {
+        if (error) reject(error);
+        else resolve(result as { profile?: { head: ProfileNode } });
+      })
+    );
+  await post("HeapProfiler.enable");
+  return {
+    start() {
+      void post("HeapProfiler.startSampling", {
+        samplingInterval: 32,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    },
+    async stop() {
+      const result = await post("HeapProfiler.stopSampling");
+      const sites: AllocationSites = new Map();
+      const walk = (node: ProfileNode, path: string) => {
+        const f = node.callFrame;
+        const here = `${f.functionName || "(anonymous)"} ${f.url.replace(/.*\//, "")}:${
+          f.lineNumber + 1
+        }`;
+        const key = `${here} < ${path}`;
+        if (node.selfSize > 0) sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+        for (const c of node.children) walk(c, here);
+      };
+      if (result?.profile) walk(result.profile.head, "");
+      return sites;
+    },
+  };
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const quick = args.includes("--quick"), profile = args.includes("--profile");
+  const at = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i < 0 ? undefined : args[i + 1];
+  };
+  const steps = Number(at("--steps") ?? 1000), filter = at("--filter");
+  const warmUp = Number(at("--warm-up") ?? 1000);
+  const only = at("--sampler");
+  const rows: AllocationRow[] = [];
+  for (const config of trainingLoopConfigs({ quick })) {
+    if (filter !== undefined && !config.name.includes(filter)) continue;
+    const samplers: [string, () => Sampler][] = [
+      ["uniform", () => uniformSampler()],
+      ["presampled", () => presampler({ alwaysOn: true })],
+    ];
+    for (const [name, make] of samplers) {
+      if (only !== undefined && only !== name) continue;
+      const { row, sites } = await probeAllocation(config, {
+        sampler: make(),
+        steps,
+        warmUp,
+        profile,
+      });
+      rows.push(row);
+      console.error(`${row.config} ${row.sampler}: ${row.bytes_per_step.toFixed(1)} B/step`);
+      if (sites !== null) {
+        const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25);
+        for (const [site, bytes] of top) {
+          console.error(`  ${(bytes / steps).toFixed(1).padStart(8)} B/step  ${site}`);
+        }
+      }
+    }
+  }
+  console.log(
+    textTable(rows.map((r) => ({ ...r, bytes_per_step: Number(r.bytes_per_step.toFixed(1)) }))),
+  );
+}
