@@ -274,3 +274,20 @@ Deno.test("both charts render to SVG", async () => {
     assert.match(svg, /<svg/, name);
   }
 });
+
+Deno.test("a seed on which tuned uniform never reaches the target is left out of the pairing", () => {
+  const floor = (loss: RunSpec["loss"]): RunSpec["loss"] => (t, s) =>
+    s === 5 ? Math.max(0.5, loss(t, s)) : loss(t, s);
+  const u = units(
+    { ...uniformSpec, loss: floor(uniformSpec.loss) },
+    { ...halfSteps, loss: floor(halfSteps.loss) },
+  );
+  const t = combineStudyTables(u, options);
+  const late = t.verdict.find((v) => v.regime.endsWith("late"))!;
+  assert.deepEqual([late.time_ratio, late.seeds], [0.5, 4]);
+  const unreached = t.study_steps_to_target.filter((r) => r.level === "late" && !r.reached);
+  assert.deepEqual(unreached.map((r) => [r.sampler, r.seed, r.steps]), [
+    ["uniform", 5, Infinity],
+    ["upper-bound", 5, Infinity],
+  ]);
+});

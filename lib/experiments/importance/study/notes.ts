@@ -125,9 +125,7 @@ export function verdictParagraph(
     return `No verdict: no late-target comparison could be paired with tuned uniform.`;
   }
   const closest = ranked[0];
-  const few = closest.v.seeds < GOAL_SEEDS
-    ? ` (on ${closest.v.seeds} seeds, fewer than the goal's ${GOAL_SEEDS})`
-    : "";
+  const few = closest.v.seeds < GOAL_SEEDS ? `, fewer than the goal's ${GOAL_SEEDS}` : "";
   return `No sampler reaches the late target in ${goal}. The closest is ${
     standing(closest)
   }${few}.${why(closest)}${count}${bestEqualTime(t.equal_time_loss_summary_timing)}`;
@@ -263,7 +261,11 @@ export function studyHeadline(output: ReproductionOutput): string[] {
       winners.length > 0
         ? `met by ${winners.length}`
         : `not met${
-          f ? `; best = ×${fmt(f.iteration_ratio)} steps × ×${fmt(f.step_cost_ratio)} cost` : ""
+          f
+            ? `; the best takes ${fmt(f.iteration_ratio)}× the steps at ${
+              fmt(f.step_cost_ratio)
+            }× the cost per step`
+            : ""
         }`
     }`,
   ];
