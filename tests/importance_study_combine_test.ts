@@ -262,6 +262,7 @@ Deno.test("the output's tables round-trip through CSV text, and the issue's colu
   for (const name of [...Object.keys(out.tables), ...Object.keys(out.charts)]) {
     assert.ok(out.notes[name], `no note for ${name}`);
   }
+  assert.match(out.notes.verdict, /500 resamples/); // as combine ran the bootstrap
   const lines = studyHeadline(out);
   assert.ok(lines.length >= 2 && lines.length <= 3);
   assert.match(lines[0], /×0\.500 .*mnist b=8 k=3 constant late, 5 seeds/);

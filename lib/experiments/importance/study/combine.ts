@@ -103,6 +103,6 @@ export function combineStudy(
   return {
     tables: encodeStudyTables(tables),
     charts: studyCharts(tables),
-    notes: studyNotes(tables),
+    notes: studyNotes(tables, { resamples: options.resamples }),
   };
 }

@@ -132,7 +132,8 @@ export function verdictParagraph(
 }
 
 /**
- * One paragraph per table and chart of the study saying how to read it, and `study_verdict`.
+ * One paragraph per table and chart of the study saying how to read it, and `study_verdict`
+ * (`resamples`: the bootstrap's, as combine ran it; default 10,000).
  *
  * @example
  * ```ts
@@ -144,7 +145,11 @@ export function verdictParagraph(
  * for (const name of [...STUDY_TABLES, "phase_diagram", "time_ratio", "study_verdict"]) assert.ok(notes[name], name);
  * ```
  */
-export function studyNotes(t: StudyTables): Record<string, string> {
+export function studyNotes(
+  t: StudyTables,
+  options: { resamples?: number } = {},
+): Record<string, string> {
+  const resamples = (options.resamples ?? 10_000).toLocaleString("en-US");
   const tuning = [...new Set(t.eta_grid.map((r) => r.tuning_seeds))].join("; ");
   const chosen = t.eta_grid.filter((r) => r.chosen);
   const edges = chosen.filter((r) => r.edge !== null);
@@ -193,7 +198,7 @@ export function studyNotes(t: StudyTables): Record<string, string> {
     verdict: `The issue's verdict table, one row per cell that is not uniform and target level ` +
       `(regime = data set, b, k, schedule, level). time_ratio is the sampler's mean seconds to ` +
       `the target over tuned uniform's on the same evaluation seeds (ratio of means), with the ` +
-      `95 % paired percentile-bootstrap interval over seeds (10,000 resamples, seeded); ` +
+      `95 % paired percentile-bootstrap interval over seeds (${resamples} resamples, seeded); ` +
       `fe_ratio the same in forward-equivalents (point estimate). A seed on which the sampler ` +
       `never reaches the target counts as +∞ seconds, so its ratio and interval's high end are ` +
       `Infinity: it cannot be said to win. Seeds on which tuned uniform itself never reaches ` +
