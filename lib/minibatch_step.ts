@@ -73,8 +73,9 @@ export interface MinibatchStepOptions {
    */
   finiteData?: boolean;
   /**
-   * Let the sampler return the same batch record and arrays at every draw (`SampleContext.reuse`):
-   * {@link MinibatchStep.batch} and the batches of {@link MinibatchStep.take} are then valid only
+   * Let the sampler return the same batch record and arrays at every draw (`SampleContext.reuse`),
+   * and the SGD step its result record (`SgdOptions.reuseResults`): {@link MinibatchStep.batch},
+   * what {@link MinibatchStep.take} and {@link MinibatchStep.update} return are then valid only
    * until the next draw. Default false.
    */
   reuseBatches?: boolean;
@@ -167,6 +168,7 @@ export class MinibatchStep {
       loss: this.loss,
       learningRate: options.learningRate,
       allocate: options.allocate,
+      reuseResults: options.reuseBatches ?? false,
     });
     this.#allocate = options.allocate;
     this.#finiteData = options.finiteData ?? false;

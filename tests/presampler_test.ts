@@ -246,3 +246,24 @@ Deno.test("bad presampler options are rejected with errors naming them", () => {
     /cannot draw with the sampler 'presampled upper bound': batchSize must be an integer >= 1, got 1.5/,
   );
 });
+
+Deno.test("with context.reuse the presampler refills its batch records: the same draws, weights and passes as without", () => {
+  const { data, model } = classification(30, 45);
+  for (const options of [{ alwaysOn: true }, { alwaysOn: true, reusePass: "never" as const }, {}]) {
+    const fresh = presampler(options), reusing = presampler(options);
+    const base = { model, data, loss: softmaxCrossEntropy, batchSize: 4, step: 0 };
+    const r1 = new Random(7), r2 = new Random(7);
+    let kept: unknown = null;
+    for (let t = 0; t < 4; t++) {
+      const expected = fresh.sample({ ...base, random: r1 });
+      const got = reusing.sample({ ...base, random: r2, reuse: true });
+      if (t > 0 && options.alwaysOn) assert.equal(got, kept, "one record per kind of batch");
+      kept = got;
+      assert.deepEqual(Array.from(got.indices), Array.from(expected.indices));
+      assert.deepEqual(Array.from(got.weights), Array.from(expected.weights));
+      assert.equal(got.forwardEquivalents, expected.forwardEquivalents);
+      assert.equal(got.pass === undefined, expected.pass === undefined);
+      if (got.pass) assert.deepEqual(got.pass.output.data, expected.pass!.output.data);
+    }
+  }
+});

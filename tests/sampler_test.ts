@@ -64,3 +64,20 @@ Deno.test("bad batch sizes are rejected with errors naming batchSize", () => {
   const empty = { name: "nothing", x: Matrix.zeros(2, 0), y: Matrix.zeros(1, 0), labels: null };
   assert.throws(() => checkBatch(empty, 1, "a sampler"), /the data set 'nothing' is empty/);
 });
+
+Deno.test("with context.reuse the uniform sampler refills one batch record and draws the same indices as without", () => {
+  for (const replacement of [true, false]) {
+    const fresh = uniformSampler({ replacement }), reusing = uniformSampler({ replacement });
+    const a = context(9, 4, 3), b = { ...context(9, 4, 3), reuse: true };
+    let first: unknown = null;
+    for (let t = 0; t < 5; t++) {
+      const expected = fresh.sample(a), got = reusing.sample(b);
+      first ??= got;
+      assert.equal(got, first, "the same record at every draw");
+      assert.deepEqual(Array.from(got.indices), Array.from(expected.indices));
+      assert.deepEqual(Array.from(got.weights), [1, 1, 1, 1]);
+      assert.equal(got.forwardEquivalents, 0);
+    }
+    assert.notEqual(fresh.sample(a), fresh.sample(a), "without reuse, a new batch each time");
+  }
+});

@@ -92,6 +92,27 @@ Deno.test("steps reuse one workspace per batch size and allocate no new pass", (
   assert.equal(sgd.step(x, y).pass, first.pass);
 });
 
+Deno.test("with reuseResults a step refills one result record per batch size, with each step's numbers and the same bits", () => {
+  const a = problem(6), b = problem(6);
+  const fresh = new Sgd(a.model, { loss: "squaredError", learningRate: 0.05 });
+  const reusing = new Sgd(b.model, {
+    loss: "squaredError",
+    learningRate: 0.05,
+    reuseResults: true,
+  });
+  const first = reusing.step(b.x, b.y);
+  fresh.step(a.x, a.y);
+  for (let t = 2; t <= 4; t++) {
+    const expected = fresh.step(a.x, a.y), got = reusing.step(b.x, b.y);
+    assert.equal(got, first, "the same record");
+    assert.deepEqual(
+      [got.step, got.learningRate, got.loss, got.gradientNorm],
+      [t, 0.05, expected.loss, expected.gradientNorm],
+    );
+  }
+  assert.deepEqual(b.model.thetas.map((m) => m.data), a.model.thetas.map((m) => m.data));
+});
+
 Deno.test("softmax cross-entropy steps lower the loss of a separable problem", () => {
   const random = new Random(6);
   const model = Mlp.create([2, 3], { random });

@@ -35,7 +35,7 @@ import { checkEpsilon, drawWithWeights, importanceDistribution } from "./importa
 import { KernelLease } from "../kernel_lease.ts";
 import type { Loss } from "../losses.ts";
 import { MlpPass } from "../mlp.ts";
-import { passColumns, passColumnsExact } from "../pass_columns.ts";
+import { passColumns, passColumnsExact, type PassColumnsOptions } from "../pass_columns.ts";
 import { checkBatch, type Minibatch, type Sampler } from "./sampler.ts";
 import { resolveScore, type Score, Scorer } from "./scores.ts";
 import { TauEstimate, tauThreshold, type TauVariant } from "./tau_estimate.ts";
@@ -212,13 +212,26 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   const reusedPass = (scorer: Scorer, sizes: readonly number[], b: number): MlpPass | null => {
     const source = scorer.lastPass;
     if (reuse === "never" || source === null) return null;
-    if (reuse === "auto" && !passColumnsExact(sizes, { source: source.batch, batch: b })) {
-      return null;
-    }
+    if (reuse === "auto" && !exactFor(sizes, source.batch, b)) return null;
     if (chosen === null || chosen.batch !== b || !sameSizes(chosen, sizes)) {
       chosen = new MlpPass(sizes, b, { allocate });
     }
-    return passColumns(source, { positions, out: chosen });
+    // one options record, refilled (passColumns reads it during the call only)
+    columnsArgs.positions = positions;
+    columnsArgs.out = chosen;
+    return passColumns(source, columnsArgs);
+  };
+  const columnsArgs: PassColumnsOptions = { positions: new Int32Array(0), out: null! };
+  /** `passColumnsExact` for the last sizes, B and b asked (they change only with b). */
+  let exact: { sizes: readonly number[]; source: number; batch: number; value: boolean } | null =
+    null;
+  const exactFor = (sizes: readonly number[], source: number, batch: number): boolean => {
+    if (
+      exact === null || exact.sizes !== sizes || exact.source !== source || exact.batch !== batch
+    ) {
+      exact = { sizes, source, batch, value: passColumnsExact(sizes, { source, batch }) };
+    }
+    return exact.value;
   };
 
   const sampler: Presampler = {
