@@ -112,7 +112,7 @@ export const STUDY_SAMPLER_SPECS: Readonly<Record<StudySamplerId, StudySamplerSp
       label: "selective backprop (β = k − 1)",
       colour: "#eeca3b",
       usesPresample: true,
-      cost: "about k·b candidates forwarded + 3b",
+      cost: "about k·b candidates forwarded + 2b (the step reuses their pass)",
       bias: "biased towards high-loss samples (measured: distance of its expected step from ∇L)",
       make: (k: number) => selectiveBackpropSampler({ beta: k - 1 }),
     },
