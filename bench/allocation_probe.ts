@@ -6,11 +6,11 @@
  * Run as `deno run --allow-read --allow-env --allow-sys --v8-flags=--expose-gc,--max-semi-space-size=128
  * bench/allocation_probe.ts [--quick] [--profile] [--steps N] [--warm-up N] [--filter NAME] [--sampler uniform|presampled]`.
  *
- * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps with the young
- * generation large enough that no collection runs among them (checked: a collection would make
- * the heap shrink between two readings; such a run is reported as `collected`); the bytes per step
- * are the growth of V8's heap plus array buffers over those steps, divided by their number, less
- * what one reading costs (measured by the same reading in a loop). `--profile` also runs V8's
+ * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps, reading V8's
+ * heap plus array buffers before each; the steps are cut into ten windows, and a window counts
+ * when the heap never shrank in it (no collection ran: a young generation of 128 MB makes that
+ * the rule, `collected` says how many windows were left out). Bytes per step: the median over the
+ * windows of their growth per step, less what one reading costs (the same reading in a loop). `--profile` also runs V8's
  * sampling heap profiler (every 32 bytes on average, garbage included) over the same steps and
  * prints the allocating functions with most bytes.
  *
@@ -21,6 +21,7 @@ import { fit } from "@lib/train.ts";
 import { type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
 import { presampler } from "@lib/sampling/presampler.ts";
 import { loopDataset, trainingLoopConfigs } from "./training_loop.ts";
+import { median } from "@lib/stats.ts";
 import { textTable } from "@lib/table.ts";
 
 /** One row of the probe: bytes allocated per step by `fit` with one sampler on one configuration. */
@@ -29,8 +30,8 @@ export interface AllocationRow {
   sampler: string;
   steps: number;
   bytes_per_step: number;
-  /** Whether a collection ran among the counted steps (the count is then a lower bound). */
-  collected: boolean;
+  /** Windows of steps left out because a collection ran during them (the heap shrank). */
+  collected: number;
 }
 
 /** A sampling heap profile's allocating functions, bytes by "function url:line". */
@@ -40,6 +41,23 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   selfSize: number;
   children: ProfileNode[];
+}
+
+/**
+ * Bytes per step over ten windows of the readings (one before each step): the growth over each
+ * window in which the heap never shrank (no collection ran), divided by its steps; and how many
+ * windows were left out.
+ */
+function windowRates(readings: Float64Array, steps: number): { rates: number[]; skipped: number } {
+  const size = Math.max(1, Math.floor(steps / 10)), rates: number[] = [];
+  let skipped = 0;
+  for (let start = 0; start + size <= steps; start += size) {
+    let shrank = false;
+    for (let i = start; i < start + size; i++) if (readings[i + 1] < readings[i]) shrank = true;
+    if (shrank) skipped++;
+    else rates.push((readings[start + size] - readings[start]) / size);
+  }
+  return { rates, skipped };
 }
 
 /** The heap in use plus array buffers, in bytes. */
@@ -77,7 +95,9 @@ export async function probeAllocation(
   const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
   const inner = options.sampler;
   const session = options.profile ? await profilerSession() : null;
-  let t = 0, start = 0, end = 0, previous = 0, collected = false;
+  // one reading of the heap before each counted step's draw, into a preallocated array
+  const readings = new Float64Array(steps + 1);
+  let t = 0;
   let sites: Promise<AllocationSites> | null = null;
   const sampler: Sampler = {
     name: inner.name,
@@ -86,16 +106,9 @@ export async function probeAllocation(
         gc?.();
         gc?.();
         if (session !== null) session.start();
-        start = previous = used();
-      } else if (t > warmUp && t <= warmUp + steps) {
-        const now = used();
-        if (now < previous) collected = true;
-        previous = now;
-        if (t === warmUp + steps) {
-          end = now;
-          if (session !== null) sites = session.stop();
-        }
       }
+      if (t >= warmUp && t <= warmUp + steps) readings[t - warmUp] = used();
+      if (t === warmUp + steps && session !== null) sites = session.stop();
       t++;
       return inner.sample(context);
     },
@@ -113,17 +126,18 @@ export async function probeAllocation(
     progress: "none",
     sampler,
   });
-  // what one reading allocates
-  const first = used();
-  for (let i = 0; i < steps; i++) previous = used();
-  const reading = Math.max(0, (used() - first) / (steps + 1));
+  // what one reading allocates, by the same reading in a loop
+  const calibration = new Float64Array(steps + 1);
+  for (let i = 0; i <= steps; i++) calibration[i] = used();
+  const reading = median(windowRates(calibration, steps).rates);
+  const { rates, skipped } = windowRates(readings, steps);
   return {
     row: {
       config: config.name,
       sampler: inner.name,
       steps,
-      bytes_per_step: Math.max(0, (end - start) / steps - reading),
-      collected,
+      bytes_per_step: rates.length === 0 ? NaN : Math.max(0, median(rates) - reading),
+      collected: skipped,
     },
     sites: sites === null ? null : await sites,
   };

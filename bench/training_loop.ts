@@ -53,6 +53,7 @@ export const TRAINING_LOOP_COLUMNS = [
 /** The columns of `results/bench/training_loop_heap.csv`. */
 export const HEAP_COLUMNS = [
   "config",
+  "sampler",
   "steps",
   "retained_bytes",
   "allocated_bytes_per_step",
@@ -241,10 +242,12 @@ export async function measureTrainingLoop(
 }
 
 /**
- * Heap use of `steps` steady-state fit steps (uniform sampling): the bytes still held after a
- * garbage collection (`retained_bytes`, needs `--v8-flags=--expose-gc`, else without one) and
- * the median bytes allocated per step (V8 heap plus array buffers, read in the sampler before
- * each draw, less what reading costs; steps during which a collection ran are skipped).
+ * Heap use of `steps` steady-state fit steps (uniform sampling, or `sampler`): the bytes still
+ * held after a garbage collection (`retained_bytes`, needs `--v8-flags=--expose-gc`, else without
+ * one) and the median bytes allocated per step (V8 heap plus array buffers, read in the sampler
+ * before each draw, less what reading costs; steps during which a collection ran are skipped).
+ * `bench/allocation_probe.ts` counts the same bytes over windows of steps and shows where they
+ * are allocated.
  *
  * @example
  * ```ts
@@ -257,7 +260,7 @@ export async function measureTrainingLoop(
  */
 export async function measureHeap(
   config: PassConfig,
-  options: { steps?: number } = {},
+  options: { steps?: number; sampler?: Sampler } = {},
 ): Promise<HeapRow> {
   const steps = options.steps ?? 1000;
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -267,7 +270,7 @@ export async function measureHeap(
   };
   const data = loopDataset(config, { random: new Random(2) });
   const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
-  const inner = uniformSampler();
+  const inner = options.sampler ?? uniformSampler();
   const readings: number[] = [];
   let reading = false;
   const sampler: Sampler = {
@@ -276,7 +279,8 @@ export async function measureHeap(
       if (reading) readings.push(used());
       return inner.sample(context);
     },
-    reset: inner.reset,
+    observe: inner.observe?.bind(inner),
+    reset: inner.reset?.bind(inner),
   };
   let atStart = 0, retained = 0;
   await fit(model, data, {
@@ -312,6 +316,7 @@ export async function measureHeap(
   };
   return {
     config: config.name,
+    sampler: inner.name,
     steps,
     retained_bytes: retained,
     allocated_bytes_per_step: Math.max(
@@ -336,6 +341,7 @@ if (import.meta.main) {
   const heap: HeapRow[] = [];
   for (const config of configs.filter((c) => c.n <= 256 && c.batch <= 128)) {
     heap.push(await measureHeap(config));
+    heap.push(await measureHeap(config, { sampler: presampler({ alwaysOn: true }) }));
   }
   const dir = resultsDir("bench");
   await writeCsv(`${dir}/training_loop.csv`, rows);
