@@ -90,14 +90,14 @@ export interface StudyRunPlan {
 /**
  * The plan of a cell's runs for N training samples.
  *
- * @example uniform at b = 32 on 3,000 samples for 4 epochs: 375 steps to the budget
+ * @example uniform at b = 32 on 4,000 samples for 6 epochs: 750 steps to the budget
  * ```ts
  * import { studyRunPlan } from "@lib/experiments/importance/study/run.ts";
  * import { studyProfiles } from "@lib/experiments/importance/study/profile.ts";
  * import assert from "node:assert/strict";
  * const cell = { dataset: "mnist", batch_size: 32, presample: null, sampler: "uniform", schedule: "constant" } as const;
  * const p = studyRunPlan(cell, studyProfiles.quick);
- * assert.deepEqual(p, { budget: 36000, nominal: 96, floor: 96, fixed: 0, budgetSteps: 375, every: 46, steps: 563, judgedStep: 368 });
+ * assert.deepEqual(p, { budget: 72000, nominal: 96, floor: 96, fixed: 0, budgetSteps: 750, every: 93, steps: 1125, judgedStep: 744 });
  * const ub = studyRunPlan({ ...cell, sampler: "upper-bound", presample: 3 }, studyProfiles.quick);
  * assert.equal(ub.nominal, 160); // B + 2b
  * ```
@@ -319,7 +319,8 @@ async function tune(
  * import assert from "node:assert/strict";
  * const profile = {
  *   ...studyProfiles.quick, trainSize: 200, testSize: 50, hidden: [8],
- *   epochs: 1, evaluations: 2, etaGrid: [0.1, 0.2], maxWiden: 0, evaluationSeeds: 1,
+ *   epochs: 1, evaluations: 2, etaGrid: [0.1, 0.2], maxWiden: 0, tuningSeedOffsets: [1000],
+ *   evaluationSeeds: 1,
  *   diagnosticSize: 50,
  * };
  * const cell = { dataset: "mnist", batch_size: 32, presample: null, sampler: "uniform", schedule: "constant" } as const;
