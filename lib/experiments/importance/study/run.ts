@@ -14,10 +14,12 @@
  * tuning run, overrun × budget for an evaluation run). Fixed-price samplers (uniform, ISGD, stale
  * scores, upper bound, loss, gradient norm) have nominal = floor. The switch costs 3b while off
  * and (k + 2)b while on: nominal (k + 2)b, floor 3b. Selective backprop (β = k − 1) forwards
- * about k·b candidates at a stationary loss history, and its step forwards the kept b again:
- * nominal (k + 3)b, floor 3b (measured early in MNIST runs: about 7.7b at k = 3, as the history
- * is not yet stationary). For those two, the step-decay milestones (in steps at
- * the nominal price) fall only roughly at 50 % and 80 % of the budget.
+ * about k·b candidates at a stationary loss history, and its step reuses their forward pass
+ * (candidates + 2b): nominal (k + 2)b, floor 3b (measured early in an MNIST run at k = 3: about
+ * 6.4b per step, as the history is not yet stationary). For those two, the step-decay milestones
+ * (in steps at the nominal price) fall only roughly at 50 % and 80 % of the budget, and the
+ * evaluations only roughly `evaluations` times per budget. Step decay continues at its last rate
+ * during the overrun.
  *
  * @module
  */
@@ -114,7 +116,7 @@ export function studyRunPlan(cell: StudyCell, profile: StudyProfile): StudyRunPl
     "gradient-norm": [(3 * k + 2) * b, (3 * k + 2) * b],
     "switch": [(k + 2) * b, 3 * b],
     "switch-sqrt": [(k + 2) * b, 3 * b],
-    "selective-backprop": [(k + 3) * b, 3 * b],
+    "selective-backprop": [(k + 2) * b, 3 * b],
   }[cell.sampler];
   const [nominal, floor] = price;
   const fixed = cell.sampler === "stale-scores" ? N : 0;
