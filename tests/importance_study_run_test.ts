@@ -118,12 +118,13 @@ Deno.test("a diverged tuning run counts as +∞ and loses", async () => {
 
 Deno.test("every evaluation run is judged at the same forward-equivalent budget 3·N·epochs, and runs on to overrun × budget", async () => {
   const budget = 3 * TINY.trainSize * TINY.epochs, limit = TINY.overrun * budget;
-  const cells = [
+  const cells: StudyCell[] = [
     cellOf("uniform"),
     cellOf("upper-bound", 3),
     cellOf("stale-scores"),
     cellOf("selective-backprop", 3),
     cellOf("isgd"),
+    { ...cellOf("uniform"), schedule: "step-decay" } as const,
   ];
   for (const cell of cells) {
     const t = await run(cell);
