@@ -36,12 +36,22 @@
  * @module
  */
 import { FASHION_MNIST_SOURCES, fashionMnistSource } from "../../fashion_mnist.ts";
-import { type Reproduction, type ReproductionUnit, unitReproduction } from "../reproduction.ts";
+import {
+  type Reproduction,
+  type ReproductionOutput,
+  type ReproductionUnit,
+  unitReproduction,
+} from "../reproduction.ts";
 import { combineImportance } from "./combine.ts";
 import { importanceHeadline } from "./notes.ts";
 import { type ImportanceProfile, importanceProfiles } from "./profile.ts";
 import { IMPORTANCE_SAMPLERS } from "./registry.ts";
 import { importanceRun } from "./run.ts";
+import { combineStudy, studyHeadline } from "./study/combine.ts";
+import { type StudyProfile, studyProfiles } from "./study/profile.ts";
+import { decodeStudyUnits } from "./study/rows.ts";
+import { runStudyUnit } from "./study/run.ts";
+import { studyUnits } from "./study/units.ts";
 
 export { combineImportance, combineImportanceTables, type CombineOptions } from "./combine.ts";
 export {
@@ -76,6 +86,10 @@ export {
   TAUS,
 } from "./registry.ts";
 export { importanceRun, importanceRunTables, type RunOptions } from "./run.ts";
+export { combineStudy, studyHeadline } from "./study/combine.ts";
+export { checkStudyProfile, type StudyProfile, studyProfiles } from "./study/profile.ts";
+export { studyCells, studyUnits } from "./study/units.ts";
+export { studyRun, studyRunTables } from "./study/run.ts";
 export { type ImportanceSetup, importanceSetup } from "./setup.ts";
 export { interleavedStepCosts } from "./step_costs.ts";
 export { decodeTables, encodeTables, type ImportanceTables } from "./tables.ts";
@@ -136,40 +150,103 @@ function unitOptions(unit: ReproductionUnit, profile: ImportanceProfile) {
   return { sampler: known, seed, profile, scatter: scatter === true, source: fashion };
 }
 
+/** The study profiles of {@link importanceReproduction}: none for a profile without the study. */
+export type StudyProfiles = Readonly<Record<"quick" | "full", StudyProfile | null>>;
+
+/** Whether a unit is one of the fair study's (units.ts marks them `study: true`). */
+function isStudyUnit(unit: ReproductionUnit): boolean {
+  return unit.params.study === true;
+}
+
+/** The tables, charts and notes of two outputs side by side (their names never clash). */
+function mergeOutputs(a: ReproductionOutput, b: ReproductionOutput): ReproductionOutput {
+  for (const part of ["tables", "charts", "notes"] as const) {
+    const clash = Object.keys(b[part]).find((name) => Object.hasOwn(a[part], name));
+    if (clash !== undefined) {
+      throw new Error(
+        `cannot combine the importance reproduction: both parts write ${part} '${clash}'`,
+      );
+    }
+  }
+  return {
+    tables: { ...a.tables, ...b.tables },
+    charts: { ...a.charts, ...b.charts },
+    notes: { ...a.notes, ...b.notes },
+  };
+}
+
 /**
- * The reproduction over the given profiles (the registered one uses {@link importanceProfiles};
- * tests pass tiny ones).
+ * The reproduction over the given profiles (the registered one uses {@link importanceProfiles}
+ * and the fair study's {@link studyProfiles}; tests pass tiny ones). Its units are K&F's runs
+ * (one per seed × sampler, {@link importanceUnits}) and then the study's cells (one per data set ×
+ * b × k × sampler × schedule, study/units.ts); each kind is keyed by its own run module, so that
+ * editing the study recomputes none of K&F's runs and the other way round.
  *
  * @example
  * ```ts
- * import { importanceProfiles, importanceReproduction } from "@lib/experiments/importance/mod.ts";
+ * import { importanceProfiles, importanceReproduction, studyProfiles } from "@lib/experiments/importance/mod.ts";
  * import assert from "node:assert/strict";
- * const r = importanceReproduction(importanceProfiles);
+ * const r = importanceReproduction(importanceProfiles, { study: studyProfiles });
  * assert.equal(r.name, "importance");
- * assert.equal(r.units!({ seed: 1, profile: "full" }).length, 30);
- * assert.match(r.runModule!, /\/importance\/run\.ts$/); // charts and notes are not in the unit key
+ * const units = r.units!({ seed: 1, profile: "full" });
+ * assert.equal(units.filter((u) => u.params.study !== true).length, 30);
+ * assert.match(r.unitRunModule!(units[0])!, /\/importance\/run\.ts$/); // charts and notes are not in the key
+ * assert.match(r.unitRunModule!(units.at(-1)!)!, /\/study\/run\.ts$/);
+ * assert.equal(importanceReproduction(importanceProfiles).units!({ seed: 1, profile: "full" }).length, 30);
  * ```
  */
 export function importanceReproduction(
   profiles: Readonly<Record<"quick" | "full", ImportanceProfile>>,
+  options: { study?: StudyProfiles } = {},
 ): Reproduction {
+  const studies: StudyProfiles = options.study ?? { quick: null, full: null };
+  const kfModule = new URL("./run.ts", import.meta.url).href;
+  const studyModule = new URL("./study/run.ts", import.meta.url).href;
   return unitReproduction({
     name: "importance",
     description: "importance sampling for SGD (Katharopoulos & Fleuret 2018): uniform, loss, " +
       "upper-bound, exact gradient-norm and switched presampled sampling on an MNIST MLP, in " +
       "iterations, forward-equivalents and wall time, with the variance reduction, τ, the " +
-      "scores' correlation with the gradient norm and S (course section 4)",
-    runModule: new URL("./run.ts", import.meta.url).href,
-    units: (options) => importanceUnits({ seed: options.seed, profile: profiles[options.profile] }),
-    runUnit: (unit, options) => {
-      const { sampler, ...run } = unitOptions(unit, profiles[options.profile]);
+      "scores' correlation with the gradient norm and S (course section 4); and a fair study of " +
+      "when it pays: every sampler (with stale scores, selective backprop and ISGD) at its own " +
+      "tuned η, at equal time and forward-equivalents, over b, k and two data sets",
+    runModule: kfModule,
+    unitRunModule: (unit) => isStudyUnit(unit) ? studyModule : kfModule,
+    units: (o) => {
+      const study = studies[o.profile];
+      return [
+        ...importanceUnits({ seed: o.seed, profile: profiles[o.profile] }),
+        ...(study === null ? [] : studyUnits({ seed: o.seed, profile: study })),
+      ];
+    },
+    runUnit: (unit, o) => {
+      if (isStudyUnit(unit)) {
+        const study = studies[o.profile];
+        if (study === null) {
+          return Promise.reject(
+            new RangeError(
+              `cannot run the importance unit ${unit.id}: the ${o.profile} profile has no study`,
+            ),
+          );
+        }
+        return runStudyUnit(unit, { seed: o.seed, profile: study });
+      }
+      const { sampler, ...run } = unitOptions(unit, profiles[o.profile]);
       return importanceRun(sampler, run);
     },
-    combine: (outputs, options) =>
-      Promise.resolve(
-        combineImportance(outputs, { seed: options.seed, profile: profiles[options.profile] }),
-      ),
-    headline: importanceHeadline,
+    combine: (outputs, o) => {
+      const units = importanceUnits({ seed: o.seed, profile: profiles[o.profile] });
+      const kf = combineImportance(outputs.slice(0, units.length), {
+        seed: o.seed,
+        profile: profiles[o.profile],
+      });
+      const study = combineStudy(decodeStudyUnits(outputs.slice(units.length)), { seed: o.seed });
+      return Promise.resolve(mergeOutputs(kf, study));
+    },
+    headline: (output) => [
+      ...importanceHeadline(output),
+      ...("verdict" in output.tables ? studyHeadline(output) : []),
+    ],
   });
 }
 
@@ -178,9 +255,12 @@ export function importanceReproduction(
  *
  * @example
  * ```ts
- * import { importance } from "@lib/experiments/importance/mod.ts";
+ * import { importance, studyProfiles } from "@lib/experiments/importance/mod.ts";
  * import assert from "node:assert/strict";
- * assert.equal(importance.units!({ seed: 1, profile: "quick" }).length, 18);
+ * const units = importance.units!({ seed: 1, profile: "quick" });
+ * assert.equal(units.length, 18 + studyProfiles.quick.cells.length);
  * ```
  */
-export const importance: Reproduction = importanceReproduction(importanceProfiles);
+export const importance: Reproduction = importanceReproduction(importanceProfiles, {
+  study: studyProfiles,
+});

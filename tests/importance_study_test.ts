@@ -1,0 +1,145 @@
+/**
+ * The `importance` reproduction with its fair study wired in, on tiny profiles: the study's units
+ * follow K&F's, each kind is keyed by its own code, the combined output holds the issue's tables
+ * with the issue's columns, a rerun gives the same deterministic cells, and combining stored units
+ * gives the run's tables.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type CsvRow, formatCsv } from "@lib/io.ts";
+import {
+  type ImportanceProfile,
+  importanceProfiles,
+  importanceReproduction,
+  type StudyProfile,
+  studyProfiles,
+} from "@lib/experiments/importance/mod.ts";
+import { planUnits } from "@lib/experiments/pipeline.ts";
+
+const kf: ImportanceProfile = {
+  ...importanceProfiles.quick,
+  trainSize: 300,
+  testSize: 100,
+  hidden: [8],
+  batchSize: 8,
+  steps: 20,
+  evaluateEvery: 10,
+  trainSubset: 100,
+  seeds: 1,
+  samplers: ["uniform", "upper-bound"],
+  checkpoints: [0, 20],
+  analysisSize: 100,
+  presamples: 2,
+  thetaStarSteps: 10,
+  varianceCheckDraws: 10,
+  scatterPoints: 5,
+  costRounds: 2,
+};
+
+const study: StudyProfile = {
+  ...studyProfiles.quick,
+  trainSize: 300,
+  testSize: 100,
+  hidden: [8],
+  batchSizes: [16],
+  cells: [
+    { sampler: "uniform", presample: null, batchSizes: [16], schedules: ["constant"] },
+    { sampler: "upper-bound", presample: [3], batchSizes: [16], schedules: ["constant"] },
+    { sampler: "stale-scores", presample: null, batchSizes: [16], schedules: ["constant"] },
+  ],
+  epochs: 2,
+  evaluations: 4,
+  etaGrid: [0.1, 0.2],
+  maxWiden: 0,
+  tuningSeedOffsets: [1000],
+  evaluationSeeds: 2,
+  diagnosticAt: [1],
+  diagnosticSize: 100,
+};
+
+const reproduction = importanceReproduction(
+  { quick: kf, full: kf },
+  { study: { quick: study, full: null } },
+);
+const options = { seed: 3, profile: "quick" as const };
+const first = await reproduction.run(options);
+
+/** The cells that must not change between runs: wall-clock tables and columns left out. */
+function deterministic(tables: Record<string, CsvRow[]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, rows] of Object.entries(tables)) {
+    if (name.endsWith("_timing")) continue;
+    const kept = name === "time_to_target"
+      ? rows.map(({ seconds: _, ...r }) => r)
+      : name === "budget"
+      ? rows.filter((r) => r.budget_kind !== "seconds")
+      : name === "verdict"
+      ? rows.map(({ time_ratio: _, time_ratio_low: _l, time_ratio_high: _h, ...r }) => r)
+      : rows;
+    out[name] = formatCsv(kept);
+  }
+  return out;
+}
+
+Deno.test("the study's units follow K&F's, and each kind is keyed by its own run module", async () => {
+  const units = reproduction.units!(options);
+  const kinds = units.map((u) => u.params.study === true);
+  assert.deepEqual(kinds, [false, false, true, true, true]);
+  const out = await Deno.makeTempDir();
+  try {
+    const planned = await planUnits([reproduction], { ...options, out });
+    assert.equal(planned[0].code, planned[1].code);
+    assert.equal(planned[2].code, planned[4].code);
+    assert.notEqual(planned[0].code, planned[2].code);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+  assert.equal(
+    importanceReproduction({ quick: kf, full: kf }).units!(options).length,
+    2,
+    "no study profile: K&F's units only",
+  );
+});
+
+Deno.test("eta_grid, budget and verdict hold the issue's columns", () => {
+  const header = (name: string) => formatCsv(first.tables[name]).split("\n")[0];
+  assert.equal(
+    header("verdict"),
+    "sampler,regime,time_ratio,time_ratio_low,time_ratio_high,fe_ratio,seeds",
+  );
+  assert.equal(
+    header("budget"),
+    "dataset,batch_size,presample,sampler,seed,eta,schedule,budget_kind,budget,train_loss,test_error",
+  );
+  assert.match(header("eta_grid"), /sampler/);
+  assert.match(header("eta_grid"), /eta/);
+  // every η of the grid on the one tuning seed, per cell
+  assert.equal(first.tables.eta_grid.length, study.cells.length * study.etaGrid.length);
+  const samplers = new Set(first.tables.verdict.map((r) => r.sampler));
+  assert.deepEqual([...samplers].sort(), ["stale-scores", "upper-bound"]);
+  for (const r of first.tables.verdict) assert.equal(r.seeds, study.evaluationSeeds);
+  // the K&F part is still there, beside the study
+  assert.ok(first.tables.time_to_target.length > 0);
+  assert.ok("phase_diagram" in first.charts);
+});
+
+Deno.test("a rerun of the reproduction with its study gives the same deterministic cells", async () => {
+  const again = await reproduction.run(options);
+  const a = deterministic(first.tables), b = deterministic(again.tables);
+  assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
+  for (const name of Object.keys(a)) assert.equal(a[name], b[name], name);
+});
+
+Deno.test("combining stored units, study and K&F alike, gives the run's tables", async () => {
+  const units = reproduction.units!(options);
+  const outputs = [];
+  for (const u of units) {
+    outputs.push(JSON.parse(JSON.stringify(await reproduction.runUnit!(u, options))));
+  }
+  const combined = await reproduction.combine!(outputs, options);
+  const a = deterministic(combined.tables), b = deterministic(first.tables);
+  for (const name of Object.keys(b)) assert.equal(a[name], b[name], name);
+  assert.deepEqual(Object.keys(combined.charts), Object.keys(first.charts));
+  assert.ok(reproduction.headline!(combined).length >= 1);
+});
