@@ -174,3 +174,56 @@ Deno.test("the lines table is already in deno fmt's Markdown layout", async () =
   assert.equal(new TextDecoder().decode(out.stdout), readme);
   assert.equal(nonBlankLines("x\n \n\ty\n"), 2);
 });
+
+Deno.test("publish_results copies the named files of a finished run and stamps them with its commit, seed, profile and machine", async () => {
+  const { readRunStamp, publishedReadme } = await import("../tools/publish_results.ts");
+  const from = await Deno.makeTempDir(), to = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(from, ".repro", "report"), { recursive: true });
+    await Deno.mkdir(join(from, "demo"));
+    await Deno.writeTextFile(
+      join(from, ".repro", "report", "demo.json"),
+      JSON.stringify({ name: "demo", seed: 7, profile: "full", commit: "1234567" }),
+    );
+    await Deno.writeTextFile(join(from, "REPORT.md"), "# r\n\nMachine: box, 2 cores\n");
+    await Deno.writeTextFile(join(from, "demo", "verdict.csv"), "a,b\n1,2\n");
+    const tool = new URL("../tools/publish_results.ts", import.meta.url).pathname;
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        tool,
+        "--from",
+        from,
+        "--name",
+        "demo",
+        "--file",
+        "verdict.csv",
+        "--command",
+        "deno task repro --full --only demo",
+        "--to",
+        to,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    assert.equal(await Deno.readTextFile(join(to, "demo", "verdict.csv")), "a,b\n1,2\n");
+    const readme = await Deno.readTextFile(join(to, "demo", "README.md"));
+    const stamp = await readRunStamp(from, "demo");
+    assert.equal(
+      readme,
+      publishedReadme({
+        name: "demo",
+        files: ["verdict.csv"],
+        command: "deno task repro --full --only demo",
+        stamp,
+      }),
+    );
+    assert.match(readme, /commit 1234567 · seed 7 · profile full/);
+    assert.match(readme, /Machine: box, 2 cores/);
+  } finally {
+    await Deno.remove(from, { recursive: true });
+    await Deno.remove(to, { recursive: true });
+  }
+});
