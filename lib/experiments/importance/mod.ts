@@ -86,7 +86,7 @@ export {
   TAUS,
 } from "./registry.ts";
 export { importanceRun, importanceRunTables, type RunOptions } from "./run.ts";
-export { combineStudy, studyHeadline } from "./study/combine.ts";
+export { combineStudy, combineStudyTables, studyHeadline } from "./study/combine.ts";
 export { checkStudyProfile, type StudyProfile, studyProfiles } from "./study/profile.ts";
 export { studyCells, studyUnits } from "./study/units.ts";
 export { studyRun, studyRunTables } from "./study/run.ts";
