@@ -1,43 +1,19 @@
 import assert from "node:assert/strict";
-import { type Dataset, Mlp, oneHot, Random } from "@lib/mod.ts";
+import { normalProblem, type Problem, trainCopy } from "./fit_fixtures.ts";
+import { Random } from "@lib/mod.ts";
 import { MinibatchStep } from "@lib/minibatch_step.ts";
 import { passColumnsExact } from "@lib/pass_columns.ts";
 import { presampler, type PresamplerOptions } from "@lib/sampling/presampler.ts";
 import { type Score, upperBoundScore } from "@lib/sampling/scores.ts";
-import { fit } from "@lib/train.ts";
 
-/** N samples of `inputs` standard normal features, labels i mod 10, and a relu network. */
-function problem(sizes: number[], n: number, seed: number): { data: Dataset; model: Mlp } {
-  const random = new Random(seed);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % sizes.at(-1)!);
-  const data = {
-    name: "normal",
-    x: random.normalMatrix(sizes[0], n),
-    y: oneHot(labels, sizes.at(-1)!),
-    labels,
-  };
-  return { data, model: Mlp.create(sizes, { random, activation: "relu" }) };
-}
-
-/** Trains a copy of `model` with a fresh presampler; its final θ, history and sampler state. */
+/** Trains a copy of the problem's network with a fresh sampler of `options`. */
 async function train(
-  { data, model }: { data: Dataset; model: Mlp },
+  p: Problem,
   options: PresamplerOptions & { batchSize: number; steps: number },
 ) {
   const { batchSize, steps, ...samplerOptions } = options;
   const sampler = presampler(samplerOptions);
-  const net = model.clone();
-  const history = await fit(net, data, {
-    loss: "softmaxCrossEntropy",
-    random: new Random(11),
-    batchSize,
-    learningRate: 0.05,
-    steps,
-    sampler,
-    evaluateEvery: 5,
-    progress: "none",
-  });
-  return { thetas: net.thetas.map((t) => t.data), history, state: sampler.state };
+  return { ...await trainCopy(p, { sampler, batchSize, steps }), state: sampler.state };
 }
 
 /** Uniform steps report a peaked batch (variance ratio 32 for b = 32), so τ climbs while off. */
@@ -52,7 +28,7 @@ const peakedWhenOff: Score = {
 };
 
 Deno.test("reusing the scoring pass trains bit for bit like recomputing it, on the quick reproduction's network, every score", async () => {
-  const p = problem([784, 32, 32, 10], 300, 1);
+  const p = normalProblem([784, 32, 32, 10], 300, 1);
   assert.ok(passColumnsExact(p.model.sizes, { source: 96, batch: 32 }));
   for (const score of ["upperBound", "loss", "gradientNorm"]) {
     const options = { alwaysOn: true, score, batchSize: 32, steps: 12 };
@@ -75,7 +51,7 @@ Deno.test("reusing the scoring pass trains bit for bit like recomputing it, on t
 });
 
 Deno.test("with the τ switch going on and off, the steps that sample by importance reuse their pass and the run keeps its bits", async () => {
-  const p = problem([784, 32, 32, 10], 300, 2);
+  const p = normalProblem([784, 32, 32, 10], 300, 2);
   // τ_th = 5: uniform steps add 0.1 · 32 to τ, importance steps 0.1 · (the presample's ratio)
   const options = {
     score: peakedWhenOff,
@@ -101,7 +77,7 @@ Deno.test("with the τ switch going on and off, the steps that sample by importa
 Deno.test("where a layer's product crosses SMALL_PRODUCT_FLOPS between b and B columns, auto recomputes (same bits) and always stays within rounding", async () => {
   // 20-10-3, b = 4, B = 12·4 = 48: the last layer's product has 2·3·11·4 = 264 FLOPs with b
   // columns (TypeScript) and 3168 with B (WebAssembly), so the engines differ there
-  const p = problem([20, 10, 3], 100, 3);
+  const p = normalProblem([20, 10, 3], 100, 3);
   assert.equal(passColumnsExact(p.model.sizes, { source: 48, batch: 4 }), false);
   const options = { alwaysOn: true, presample: 12, batchSize: 4, steps: 10 };
   const auto = await train(p, options);

@@ -4,7 +4,8 @@
  * + 2b forward-equivalents and takes the bits it would take recomputing them.
  */
 import assert from "node:assert/strict";
-import { type Dataset, Mlp, MlpPass, oneHot, Random } from "@lib/mod.ts";
+import { normalProblem, type Problem, trainCopy } from "./fit_fixtures.ts";
+import { Mlp, MlpPass, Random } from "@lib/mod.ts";
 import { MinibatchStep } from "@lib/minibatch_step.ts";
 import { passColumnsExact } from "@lib/pass_columns.ts";
 import {
@@ -12,40 +13,15 @@ import {
   type SelectiveBackpropOptions,
   selectiveBackpropSampler,
 } from "@lib/sampling/selective_backprop.ts";
-import { fit } from "@lib/train.ts";
 
-/** N samples of standard normal features, labels i mod k, and a relu network of `sizes`. */
-function problem(sizes: number[], n: number, seed: number): { data: Dataset; model: Mlp } {
-  const random = new Random(seed);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % sizes.at(-1)!);
-  const data = {
-    name: "normal",
-    x: random.normalMatrix(sizes[0], n),
-    y: oneHot(labels, sizes.at(-1)!),
-    labels,
-  };
-  return { data, model: Mlp.create(sizes, { random, activation: "relu" }) };
-}
-
-/** Trains a copy of `model` with a fresh sampler; its final θ, history and sampler. */
+/** Trains a copy of the problem's network with a fresh sampler of `options`. */
 async function train(
-  { data, model }: { data: Dataset; model: Mlp },
+  p: Problem,
   options: SelectiveBackpropOptions & { batchSize: number; steps: number },
 ) {
   const { batchSize, steps, ...samplerOptions } = options;
   const sampler = selectiveBackpropSampler(samplerOptions);
-  const net = model.clone();
-  const history = await fit(net, data, {
-    loss: "softmaxCrossEntropy",
-    random: new Random(11),
-    batchSize,
-    learningRate: 0.05,
-    steps,
-    sampler,
-    evaluateEvery: 5,
-    progress: "none",
-  });
-  return { thetas: net.thetas.map((t) => t.data), history, sampler };
+  return { ...await trainCopy(p, { sampler, batchSize, steps }), sampler };
 }
 
 Deno.test("selective backprop with pass reuse takes the same steps bit for bit as recomputing", async () => {
@@ -58,7 +34,7 @@ Deno.test("selective backprop with pass reuse takes the same steps bit for bit a
   ];
   for (const { sizes, batchSize, beta, chunk } of cases) {
     const label = `[${sizes}], b = ${batchSize}, β = ${beta}, chunk ${chunk ?? "b"}`;
-    const p = problem(sizes, 300, 1);
+    const p = normalProblem(sizes, 300, 1);
     assert.ok(passColumnsExact(sizes, { source: chunk ?? batchSize, batch: batchSize }), label);
     const options = { beta, chunk, batchSize, steps: 12 };
     const always = await train(p, { ...options, reusePass: "always" });
@@ -87,7 +63,7 @@ Deno.test("selective backprop with pass reuse costs candidates + 2b forward-equi
   // chunk = 1: every candidate forwarded is tested, so the candidates counted are those forwarded
   // (a small network, whose one-column and b-column products both run in TypeScript: auto reuses)
   for (const beta of [0, 1, 2]) {
-    const p = problem([2, 8, 3], 300, 2), b = 8, steps = 20;
+    const p = normalProblem([2, 8, 3], 300, 2), b = 8, steps = 20;
     assert.ok(passColumnsExact(p.model.sizes, { source: 1, batch: b }));
     const reused = await train(p, { beta, chunk: 1, batchSize: b, steps });
     const recomputed = await train(p, { beta, chunk: 1, batchSize: b, steps, reusePass: "never" });
@@ -98,7 +74,7 @@ Deno.test("selective backprop with pass reuse costs candidates + 2b forward-equi
     assert.equal(recomputed.history.at(-1)!.forward_equivalents, candidates + 3 * b * steps);
   }
   // whole chunks of b: the cost is the chunks forwarded + 2b, b per step below recomputing
-  const p = problem([784, 32, 32, 10], 300, 3);
+  const p = normalProblem([784, 32, 32, 10], 300, 3);
   const reused = await train(p, { beta: 1, batchSize: 32, steps: 10 });
   const recomputed = await train(p, { beta: 1, batchSize: 32, steps: 10, reusePass: "never" });
   const [a, r] = [reused, recomputed].map((run) => run.history.at(-1)!.forward_equivalents);
@@ -109,7 +85,7 @@ Deno.test("selective backprop with pass reuse costs candidates + 2b forward-equi
 Deno.test("where a layer's product crosses SMALL_PRODUCT_FLOPS between the chunk and b columns, auto recomputes (same bits) and always stays within rounding", async () => {
   // 20-10-3, b = 4, chunk 48: the last layer's product has 2·3·11·4 = 264 FLOPs with b columns
   // (TypeScript) and 3168 with 48 (WebAssembly), so the engines differ there
-  const p = problem([20, 10, 3], 100, 3);
+  const p = normalProblem([20, 10, 3], 100, 3);
   assert.equal(passColumnsExact(p.model.sizes, { source: 48, batch: 4 }), false);
   const options = { beta: 1, chunk: 48, batchSize: 4, steps: 10 };
   const auto = await train(p, options);
@@ -146,7 +122,7 @@ Deno.test("where a layer's product crosses SMALL_PRODUCT_FLOPS between the chunk
 });
 
 Deno.test("the batch, its indices and its pass are the sampler's workspaces, reused from step to step", () => {
-  const { data, model } = problem([784, 32, 32, 10], 200, 4);
+  const { data, model } = normalProblem([784, 32, 32, 10], 200, 4);
   const step = new MinibatchStep(model, data, {
     loss: "softmaxCrossEntropy",
     batchSize: 16,
