@@ -236,8 +236,8 @@ function judgeSplit(helped: boolean, waited: number, worked: number): void {
 }
 
 /**
- * Starts the helper (or restarts one that exited on its own) when two threads are in use and a
- * product of `flops` would use it. Call it before staging a product's operands: the first start
+ * Starts the helper (or restarts one that exited on its own, unless splits are paused) when two
+ * threads are in use and a product of `flops` would use it. Call it before staging a product's operands: the first start
  * allocates the helper's workspace in the arena, after which the staging area begins.
  *
  * @example
@@ -251,7 +251,9 @@ function judgeSplit(helped: boolean, waited: number, worked: number): void {
 export function prepareThreads(engine: WasmGemm, flops: number): void {
   if (kernelThreads !== 2 || flops < PARALLEL_PRODUCT_FLOPS) return;
   if (helper === null) startHelper(engine);
-  else if (Atomics.load(helper.control, STATE) === EXITED) {
+  // not while splits are paused (a busy second core): a helper idle through the pause exits,
+  // and restarting it at every large product built a worker (~35 KB) every 250 ms for nothing
+  else if (skipSplits === 0 && Atomics.load(helper.control, STATE) === EXITED) {
     stopHelper();
     startHelper(engine);
   }
