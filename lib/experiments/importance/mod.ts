@@ -177,10 +177,11 @@ function mergeOutputs(a: ReproductionOutput, b: ReproductionOutput): Reproductio
 
 /**
  * The reproduction over the given profiles (the registered one uses {@link importanceProfiles}
- * and the fair study's {@link studyProfiles}; tests pass tiny ones). Its units are K&F's runs
- * (one per seed × sampler, {@link importanceUnits}) and then the study's cells (one per data set ×
- * b × k × sampler × schedule, study/units.ts); each kind is keyed by its own run module, so that
- * editing the study recomputes none of K&F's runs and the other way round.
+ * and the fair study's {@link studyProfiles}; tests pass tiny ones). Its units are the study's
+ * cells (one per data set × b × k × sampler × schedule, study/units.ts), first, so that a long
+ * `--full` run gives the study's verdict before K&F's runs, then K&F's runs (one per seed ×
+ * sampler, {@link importanceUnits}); each kind is keyed by its own run module, so that editing the
+ * study recomputes none of K&F's runs and the other way round.
  *
  * @example
  * ```ts
@@ -190,8 +191,8 @@ function mergeOutputs(a: ReproductionOutput, b: ReproductionOutput): Reproductio
  * assert.equal(r.name, "importance");
  * const units = r.units!({ seed: 1, profile: "full" });
  * assert.equal(units.filter((u) => u.params.study !== true).length, 30);
- * assert.match(r.unitRunModule!(units[0])!, /\/importance\/run\.ts$/); // charts and notes are not in the key
- * assert.match(r.unitRunModule!(units.at(-1)!)!, /\/study\/run\.ts$/);
+ * assert.match(r.unitRunModule!(units[0])!, /\/study\/run\.ts$/); // charts and notes are not in the key
+ * assert.match(r.unitRunModule!(units.at(-1)!)!, /\/importance\/run\.ts$/);
  * assert.equal(importanceReproduction(importanceProfiles).units!({ seed: 1, profile: "full" }).length, 30);
  * ```
  */
@@ -214,9 +215,10 @@ export function importanceReproduction(
     unitRunModule: (unit) => isStudyUnit(unit) ? studyModule : kfModule,
     units: (o) => {
       const study = studies[o.profile];
+      // the study's units first: a long --full run gives its verdict before K&F's runs
       return [
-        ...importanceUnits({ seed: o.seed, profile: profiles[o.profile] }),
         ...(study === null ? [] : studyUnits({ seed: o.seed, profile: study })),
+        ...importanceUnits({ seed: o.seed, profile: profiles[o.profile] }),
       ];
     },
     runUnit: (unit, o) => {
@@ -235,13 +237,14 @@ export function importanceReproduction(
       return importanceRun(sampler, run);
     },
     combine: (outputs, o) => {
-      const units = importanceUnits({ seed: o.seed, profile: profiles[o.profile] });
-      const kf = combineImportance(outputs.slice(0, units.length), {
+      const study = studies[o.profile];
+      const n = study === null ? 0 : studyUnits({ seed: o.seed, profile: study }).length;
+      const kf = combineImportance(outputs.slice(n), {
         seed: o.seed,
         profile: profiles[o.profile],
       });
-      const study = combineStudy(decodeStudyUnits(outputs.slice(units.length)), { seed: o.seed });
-      return Promise.resolve(mergeOutputs(kf, study));
+      const part = combineStudy(decodeStudyUnits(outputs.slice(0, n)), { seed: o.seed });
+      return Promise.resolve(mergeOutputs(kf, part));
     },
     headline: (output) => [
       ...importanceHeadline(output),
