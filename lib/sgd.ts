@@ -232,6 +232,11 @@ function fastSquaredNorm(grads: readonly Matrix[]): number {
   return (s0 + s1) + (s2 + s3);
 }
 
+/** Whether {@link fastSquaredNorm} is at most SAFE_SQUARED (so Σ g² in any order is finite). */
+function fastSquaredNormSafe(grads: readonly Matrix[]): boolean {
+  return fastSquaredNorm(grads) <= SAFE_SQUARED;
+}
+
 /**
  * Σ_j scale_j · values_j over j < b, in order. A small function of its own: its loop is compiled
  * early, while a loop in the large `Sgd.step` would run interpreted for thousands of steps,
@@ -262,12 +267,8 @@ export interface SgdStepOptions {
   finiteInput?: boolean;
 }
 
-/** The given forward pass, after checking that its shapes are the network's. */
-function checkForwardPass(
-  model: Mlp,
-  pass: MlpPass,
-  { batch, step }: { batch: number; step: number },
-): MlpPass {
+/** The given forward pass, after checking that its shapes are the network's (no record per call). */
+function checkForwardPass(model: Mlp, pass: MlpPass, batch: number, step: number): MlpPass {
   const sizes = model.sizes, L = model.layers;
   let ok = pass.batch === batch && pass.zs.length === L && pass.xs.length === L + 1;
   for (let l = 1; ok && l <= L; l++) {
@@ -420,7 +421,7 @@ export class Sgd {
     setWeights(ws, options.weights, step);
     const pass = options.pass === undefined
       ? model.forward(x, ws.pass, options) // reads only `finiteInput`
-      : checkForwardPass(model, options.pass, { batch: b, step });
+      : checkForwardPass(model, options.pass, b, step);
     const values = this.loss.values(pass.output, y, ws.values);
     const loss = weightedSum(ws.scale, values, b);
     if (!Number.isFinite(loss)) throw this.#divergence(step, "minibatch loss", loss);
@@ -431,8 +432,9 @@ export class Sgd {
     // so is the sum in order, which ‖g‖ keeps (computed when read). Otherwise the sum in order
     // decides, as before.
     const grads = pass.grads;
-    let squared = fastSquaredNorm(grads);
-    if (!(squared <= SAFE_SQUARED)) squared = squaredNorm(grads);
+    // (a boolean back, not the sum: a number returned by a call that is not inlined is boxed)
+    let squared = 0;
+    if (!fastSquaredNormSafe(grads)) squared = squaredNorm(grads);
     if (!Number.isFinite(squared)) {
       // off the hot path: only a failing step traces the cause
       const fault = gradientFault(model, pass, ws.gradOutput);
@@ -477,7 +479,8 @@ export class Sgd {
         args[l] = { out: t.data, n: t.size };
       }
     }
-    for (let l = 0; l < thetas.length; l++) axpy(-eta, gradients[l].data, args[l]);
+    const alpha = -eta; // once, not a number boxed per layer
+    for (let l = 0; l < thetas.length; l++) axpy(alpha, gradients[l].data, args[l]);
   }
 
   #divergence(

@@ -31,10 +31,16 @@
  *
  * @module
  */
-import { checkEpsilon, drawWithWeights, importanceDistribution } from "./importance_sampler.ts";
+import {
+  checkEpsilon,
+  type DrawOptions,
+  drawWithWeights,
+  importanceDistribution,
+} from "./importance_sampler.ts";
 import { KernelLease } from "../kernel_lease.ts";
 import type { Loss } from "../losses.ts";
 import { MlpPass } from "../mlp.ts";
+import { Random } from "../random.ts";
 import { passColumns, passColumnsExact, type PassColumnsOptions } from "../pass_columns.ts";
 import { checkBatch, type Minibatch, type Sampler } from "./sampler.ts";
 import { resolveScore, type Score, Scorer } from "./scores.ts";
@@ -205,6 +211,15 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   // workspaces: the running sums of p, the drawn positions, the chosen columns' forward pass
   let cdf = new Float64Array(0), positions = new Int32Array(0), chosen: MlpPass | null = null;
   let stepScores = new Float64Array(0);
+  const callArgs: {
+    score: { indices: Int32Array; out: Float64Array };
+    distribution: { epsilon: number; out: Float64Array };
+    draw: DrawOptions & { positions: Int32Array; weights: Float64Array; cdf: Float64Array };
+  } = {
+    score: { indices: new Int32Array(0), out: new Float64Array(0) },
+    distribution: { epsilon, out: new Float64Array(0) },
+    draw: { batchSize: 0, random: NO_RANDOM, positions, weights: new Float64Array(0), cdf },
+  };
   // with `SampleContext.reuse`: the batch records and arrays refilled at every draw
   let kept: KeptBatches | null = null;
 
@@ -284,11 +299,24 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
         scorer = new Scorer(score, { loss, chunk: size, allocate });
         scorers.set(loss, scorer);
       }
-      scorer.scoreColumns(model, data, { indices: presample, out: presampleScores! });
+      // the options records of these calls are refilled, not built per step (each callee reads
+      // them during the call only)
+      const args = callArgs;
+      args.score.indices = presample;
+      args.score.out = presampleScores!;
+      scorer.scoreColumns(model, data, args.score);
       estimate.update(presampleScores!);
-      importanceDistribution(presampleScores!, { epsilon, out: probabilities! });
+      args.distribution.out = probabilities!;
+      importanceDistribution(presampleScores!, args.distribution);
       const weights = reuseBatch ? kept!.weights : new Float64Array(b);
-      drawWithWeights(probabilities!, { batchSize: b, random, positions, weights, cdf });
+      const draw = args.draw;
+      draw.batchSize = b;
+      draw.random = random;
+      draw.positions = positions;
+      draw.weights = weights;
+      draw.cdf = cdf;
+      drawWithWeights(probabilities!, draw);
+      draw.random = NO_RANDOM;
       const indices = reuseBatch ? kept!.indices : new Int32Array(b);
       for (let j = 0; j < b; j++) indices[j] = presample[positions[j]];
       const cost = scorer.cost(size);
@@ -329,6 +357,9 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   leases.register(sampler, held);
   return sampler;
 }
+
+/** A placeholder generator for the refilled draw record between calls (never drawn from). */
+const NO_RANDOM = new Random(1);
 
 /** The batch records a presampler refills when its caller allows (`SampleContext.reuse`). */
 interface KeptBatches {
