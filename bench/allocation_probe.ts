@@ -4,7 +4,7 @@
  * of bench/training_loop.ts, and where those bytes are allocated.
  *
  * Run as `deno run --allow-read --allow-env --allow-sys --v8-flags=--expose-gc,--max-semi-space-size=128
- * bench/allocation_probe.ts [--quick] [--profile] [--steps N] [--warm-up N] [--filter NAME] [--sampler uniform|presampled]`.
+ * bench/allocation_probe.ts [--quick] [--profile] [--steps N] [--warm-up N] [--filter NAME] [--exclude NAME] [--sampler uniform|presampled]`.
  *
  * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps, reading V8's
  * heap plus array buffers before each; the steps are cut into ten windows, and a window counts
@@ -192,10 +192,11 @@ if (import.meta.main) {
   };
   const steps = Number(at("--steps") ?? 1000), filter = at("--filter");
   const warmUp = Number(at("--warm-up") ?? 1000);
-  const only = at("--sampler");
+  const only = at("--sampler"), exclude = at("--exclude");
   const rows: AllocationRow[] = [];
   for (const config of trainingLoopConfigs({ quick })) {
     if (filter !== undefined && !config.name.includes(filter)) continue;
+    if (exclude !== undefined && config.name.includes(exclude)) continue;
     const samplers: [string, () => Sampler][] = [
       ["uniform", () => uniformSampler()],
       ["presampled", () => presampler({ alwaysOn: true })],
