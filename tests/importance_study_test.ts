@@ -7,7 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type CsvRow, formatCsv } from "@lib/io.ts";
+import { join } from "node:path";
+import { type CsvRow, formatCsv, parseCsv } from "@lib/io.ts";
 import {
   type ImportanceProfile,
   importanceProfiles,
@@ -15,7 +16,7 @@ import {
   type StudyProfile,
   studyProfiles,
 } from "@lib/experiments/importance/mod.ts";
-import { planUnits } from "@lib/experiments/pipeline.ts";
+import { planUnits, runUnits } from "@lib/experiments/pipeline.ts";
 
 const kf: ImportanceProfile = {
   ...importanceProfiles.quick,
@@ -142,4 +143,34 @@ Deno.test("combining stored units, study and K&F alike, gives the run's tables",
   for (const name of Object.keys(b)) assert.equal(a[name], b[name], name);
   assert.deepEqual(Object.keys(combined.charts), Object.keys(first.charts));
   assert.ok(reproduction.headline!(combined).length >= 1);
+});
+
+Deno.test("publish_study writes the study's verdict from its stored units alone, and names the units still missing", async () => {
+  const { publishStudy } = await import("../tools/publish_study.ts");
+  const out = await Deno.makeTempDir(), to = await Deno.makeTempDir();
+  try {
+    const publish = () => publishStudy(out, { ...options, to, command: "test", reproduction });
+    await assert.rejects(publish(), /3 of 3 study units have no stored output/);
+    const planned = await planUnits([reproduction], { ...options, out });
+    // only the study's units: K&F's are not needed
+    await runUnits(planned.filter((p) => p.unit.params.study === true), {
+      ...options,
+      workers: 1,
+    });
+    const done = await publish();
+    assert.equal(done.units, 3);
+    const read = async (name: string) =>
+      parseCsv(await Deno.readTextFile(join(to, "importance", `${name}.csv`)));
+    assert.deepEqual(await read("eta_grid"), first.tables.eta_grid);
+    const deterministicVerdict = (rows: CsvRow[]) =>
+      rows.map(({ sampler, regime, fe_ratio, seeds }) => ({ sampler, regime, fe_ratio, seeds }));
+    assert.deepEqual(
+      deterministicVerdict(await read("verdict")),
+      deterministicVerdict(first.tables.verdict),
+    );
+    assert.match(await Deno.readTextFile(join(to, "importance", "README.md")), /3 study units/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+    await Deno.remove(to, { recursive: true });
+  }
 });
