@@ -281,7 +281,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       importance = alwaysOn || estimate.tau > threshold!;
       if (!importance) {
         const indices = reuseBatch ? kept!.uniform.indices : new Int32Array(b);
-        for (let j = 0; j < b; j++) indices[j] = random.int(n);
+        drawUniform(random, n, indices);
         if (reuseBatch) return kept!.uniform; // its weights stay 1
         return { indices, weights: new Float64Array(b).fill(1), forwardEquivalents: 0 };
       }
@@ -293,7 +293,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
         cdf = new Float64Array(size);
       }
       if (positions.length !== b) positions = new Int32Array(b);
-      for (let j = 0; j < size; j++) presample[j] = random.int(n);
+      drawUniform(random, n, presample);
       let scorer = scorers.get(loss);
       if (scorer === undefined || scorer.chunk !== size) {
         scorer = new Scorer(score, { loss, chunk: size, allocate });
@@ -356,6 +356,15 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   };
   leases.register(sampler, held);
   return sampler;
+}
+
+/**
+ * out[j] = random.int(n) for every j, in order. A small function of its own: the optimising
+ * compiler inlines the generator into its loop early, where called from the large `sample` the
+ * generator ran on its own and boxed its 32-bit draws (about 2 KB a step at B = 384).
+ */
+function drawUniform(random: Random, n: number, out: Int32Array): void {
+  for (let j = 0; j < out.length; j++) out[j] = random.int(n);
 }
 
 /** A placeholder generator for the refilled draw record between calls (never drawn from). */
