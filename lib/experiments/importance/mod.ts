@@ -52,6 +52,12 @@ import { type StudyProfile, studyProfiles } from "./study/profile.ts";
 import { decodeStudyUnits } from "./study/rows.ts";
 import { runStudyUnit } from "./study/run.ts";
 import { studyUnits } from "./study/units.ts";
+import {
+  decodeStepCosts,
+  isStudyCostUnit,
+  runStudyCostUnit,
+  studyCostUnits,
+} from "./study/step_costs.ts";
 
 export { combineImportance, combineImportanceTables, type CombineOptions } from "./combine.ts";
 export {
@@ -203,6 +209,17 @@ export function importanceReproduction(
   const studies: StudyProfiles = options.study ?? { quick: null, full: null };
   const kfModule = new URL("./run.ts", import.meta.url).href;
   const studyModule = new URL("./study/run.ts", import.meta.url).href;
+  const costModule = new URL("./study/step_costs.ts", import.meta.url).href;
+  /** The study's cells, then its cost units (one per data set and b), of a profile. */
+  const studyPart = (o: { seed: number; profile: "quick" | "full" }) => {
+    const study = studies[o.profile];
+    if (study === null) return [];
+    const source = study.datasets.includes("fashion-mnist") ? fashionMnistSource() : undefined;
+    return [
+      ...studyUnits({ seed: o.seed, profile: study }),
+      ...studyCostUnits({ seed: o.seed, profile: study, source }),
+    ];
+  };
   return unitReproduction({
     name: "importance",
     description: "importance sampling for SGD (Katharopoulos & Fleuret 2018): uniform, loss, " +
@@ -212,12 +229,12 @@ export function importanceReproduction(
       "when it pays: every sampler (with stale scores, selective backprop and ISGD) at its own " +
       "tuned η, at equal time and forward-equivalents, over b, k and two data sets",
     runModule: kfModule,
-    unitRunModule: (unit) => isStudyUnit(unit) ? studyModule : kfModule,
+    unitRunModule: (unit) =>
+      isStudyCostUnit(unit) ? costModule : isStudyUnit(unit) ? studyModule : kfModule,
     units: (o) => {
-      const study = studies[o.profile];
       // the study's units first: a long --full run gives its verdict before K&F's runs
       return [
-        ...(study === null ? [] : studyUnits({ seed: o.seed, profile: study })),
+        ...studyPart(o),
         ...importanceUnits({ seed: o.seed, profile: profiles[o.profile] }),
       ];
     },
@@ -231,19 +248,24 @@ export function importanceReproduction(
             ),
           );
         }
-        return runStudyUnit(unit, { seed: o.seed, profile: study });
+        return isStudyCostUnit(unit)
+          ? runStudyCostUnit(unit, { seed: o.seed, profile: study })
+          : runStudyUnit(unit, { seed: o.seed, profile: study });
       }
       const { sampler, ...run } = unitOptions(unit, profiles[o.profile]);
       return importanceRun(sampler, run);
     },
     combine: (outputs, o) => {
-      const study = studies[o.profile];
-      const n = study === null ? 0 : studyUnits({ seed: o.seed, profile: study }).length;
+      const n = studyPart(o).length;
       const kf = combineImportance(outputs.slice(n), {
         seed: o.seed,
         profile: profiles[o.profile],
       });
-      const part = combineStudy(decodeStudyUnits(outputs.slice(0, n)), { seed: o.seed });
+      const own = outputs.slice(0, n);
+      const part = combineStudy(decodeStudyUnits(own), {
+        seed: o.seed,
+        costs: decodeStepCosts(own),
+      });
       return Promise.resolve(mergeOutputs(kf, part));
     },
     headline: (output) => [
@@ -261,7 +283,7 @@ export function importanceReproduction(
  * import { importance, studyProfiles } from "@lib/experiments/importance/mod.ts";
  * import assert from "node:assert/strict";
  * const units = importance.units!({ seed: 1, profile: "quick" });
- * assert.equal(units.length, 18 + studyProfiles.quick.cells.length);
+ * assert.equal(units.length, 18 + studyProfiles.quick.cells.length + 1); // and one cost unit
  * ```
  */
 export const importance: Reproduction = importanceReproduction(importanceProfiles, {

@@ -11,6 +11,9 @@
  *
  * @module
  */
+import { encodeRows } from "../columns.ts";
+import { pricedTiming } from "./priced.ts";
+import { STUDY_STEP_COST, type StudyStepCostRow } from "./step_costs.ts";
 import { Random } from "../../../random.ts";
 import type { ReproductionOutput } from "../../reproduction.ts";
 import { studyCharts } from "./charts.ts";
@@ -19,7 +22,7 @@ import { baselines, budgetRows, secondsBudgets, targetRows, timeToTargetRows } f
 import { studyNotes } from "./notes.ts";
 import type { StudyUnitTables } from "./rows.ts";
 import { studyRuns } from "./runs.ts";
-import { encodeStudyTables, type StudyTables } from "./tables.ts";
+import { encodeStudyTables, type StudyTables, VERDICT } from "./tables.ts";
 import { equalTimeLossRows, verdictRows } from "./verdict.ts";
 
 export { BUDGET_FRACTIONS, LADDER_FRACTIONS, TARGET_LEVELS, type TargetLevel } from "./ladder.ts";
@@ -34,6 +37,12 @@ export interface CombineStudyOptions {
   seed: number;
   /** Bootstrap resamples per interval. Default 10,000. */
   resamples?: number;
+  /**
+   * The step prices measured side by side (study/step_costs.ts). Given, the seconds of every
+   * table are priced (study/priced.ts) and the verdict from the seconds measured during the runs
+   * is `verdict_measured_timing`; absent, the measured seconds are used.
+   */
+  costs?: readonly StudyStepCostRow[];
 }
 
 /**
@@ -99,10 +108,38 @@ export function combineStudy(
   if (units.study_curves.length === 0 && units.study_eta_grid.length === 0) {
     return { tables: {}, charts: {}, notes: {} };
   }
-  const tables = combineStudyTables(units, options);
+  const costs = options.costs ?? [];
+  if (costs.length === 0) {
+    const tables = combineStudyTables(units, options);
+    return {
+      tables: encodeStudyTables(tables),
+      charts: studyCharts(tables),
+      notes: studyNotes(tables, { resamples: options.resamples }),
+    };
+  }
+  const priced = { ...units, study_curves_timing: pricedTiming(units.study_curves, costs) };
+  const tables = combineStudyTables(priced, options);
+  const measured = combineStudyTables(units, options).verdict;
+  const notes = studyNotes(tables, { resamples: options.resamples });
   return {
-    tables: encodeStudyTables(tables),
+    tables: {
+      ...encodeStudyTables(tables),
+      verdict_measured_timing: encodeRows(measured, VERDICT, "verdict_measured_timing"),
+      study_step_costs_timing: encodeRows(costs, STUDY_STEP_COST, "study_step_costs_timing"),
+    },
     charts: studyCharts(tables),
-    notes: studyNotes(tables, { resamples: options.resamples }),
+    notes: {
+      ...notes,
+      verdict_measured_timing: "The verdict with the seconds measured during the runs instead " +
+        "of priced ones (same columns as verdict.csv). The units ran at different hours on a " +
+        "shared machine, so these ratios mix each sampler's cost with the load at its hour; " +
+        "verdict.csv prices every run's steps at the step costs measured side by side " +
+        "(study_step_costs_timing.csv).",
+      study_step_costs_timing: "Milliseconds per training step of every sampler the study runs " +
+        "at each data set and b, timed in interleaved rounds from the same θ (one epoch of " +
+        "uniform training from θ_0), after untimed warm-up steps: the prices of the verdict's " +
+        "seconds. A run's priced seconds at step t are t × its sampler's median, plus, for the " +
+        "stale scores, their first scoring of all N at uniform's price per forward-equivalent.",
+    },
   };
 }
