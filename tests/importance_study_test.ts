@@ -86,13 +86,16 @@ function deterministic(tables: Record<string, CsvRow[]>): Record<string, string>
 Deno.test("the study's units come before K&F's, and each kind is keyed by its own run module", async () => {
   const units = reproduction.units!(options);
   const kinds = units.map((u) => u.params.study === true);
-  assert.deepEqual(kinds, [true, true, true, false, false]);
+  assert.deepEqual(kinds, [true, true, true, true, false, false]);
+  assert.equal(units[3].id, "study-costs-mnist-b16"); // the step prices of (data set, b)
   const out = await Deno.makeTempDir();
   try {
     const planned = await planUnits([reproduction], { ...options, out });
     assert.equal(planned[0].code, planned[2].code);
-    assert.equal(planned[3].code, planned[4].code);
-    assert.notEqual(planned[0].code, planned[3].code);
+    assert.equal(planned[4].code, planned[5].code);
+    assert.notEqual(planned[0].code, planned[4].code);
+    assert.notEqual(planned[3].code, planned[0].code, "the cost unit runs its own module");
+    assert.notEqual(planned[3].code, planned[4].code);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -123,6 +126,20 @@ Deno.test("eta_grid, budget and verdict hold the issue's columns", () => {
   // the K&F part is still there, beside the study
   assert.ok(first.tables.time_to_target.length > 0);
   assert.ok("phase_diagram" in first.charts);
+  assert.equal(header("verdict_measured_timing"), header("verdict"));
+});
+
+Deno.test("the verdict's seconds are priced at the step costs measured side by side", () => {
+  const costs = first.tables.study_step_costs_timing;
+  assert.deepEqual(costs.map((r) => r.sampler), ["uniform", "upper-bound", "stale-scores"]);
+  const ms = (sampler: string) => Number(costs.find((r) => r.sampler === sampler)!.median_ms);
+  const factors = first.tables.verdict_factors_timing.filter((r) => r.sampler === "upper-bound");
+  assert.ok(factors.length > 0);
+  for (const r of factors) {
+    if (r.step_cost_ratio === null) continue;
+    const expected = ms("upper-bound") / ms("uniform");
+    assert.ok(Math.abs(Number(r.step_cost_ratio) / expected - 1) < 1e-12, `${r.regime}`);
+  }
 });
 
 Deno.test("a rerun of the reproduction with its study gives the same deterministic cells", async () => {
@@ -150,7 +167,7 @@ Deno.test("publish_study writes the study's verdict from its stored units alone,
   const out = await Deno.makeTempDir(), to = await Deno.makeTempDir();
   try {
     const publish = () => publishStudy(out, { ...options, to, command: "test", reproduction });
-    await assert.rejects(publish(), /3 of 3 study units have no stored output/);
+    await assert.rejects(publish(), /4 of 4 study units have no stored output/);
     const planned = await planUnits([reproduction], { ...options, out });
     // only the study's units: K&F's are not needed
     await runUnits(planned.filter((p) => p.unit.params.study === true), {
@@ -158,7 +175,7 @@ Deno.test("publish_study writes the study's verdict from its stored units alone,
       workers: 1,
     });
     const done = await publish();
-    assert.equal(done.units, 3);
+    assert.equal(done.units, 4);
     const read = async (name: string) =>
       parseCsv(await Deno.readTextFile(join(to, "importance", `${name}.csv`)));
     assert.deepEqual(await read("eta_grid"), first.tables.eta_grid);
@@ -168,7 +185,7 @@ Deno.test("publish_study writes the study's verdict from its stored units alone,
       deterministicVerdict(await read("verdict")),
       deterministicVerdict(first.tables.verdict),
     );
-    assert.match(await Deno.readTextFile(join(to, "importance", "README.md")), /3 study units/);
+    assert.match(await Deno.readTextFile(join(to, "importance", "README.md")), /4 study units/);
   } finally {
     await Deno.remove(out, { recursive: true });
     await Deno.remove(to, { recursive: true });

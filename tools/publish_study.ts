@@ -13,8 +13,11 @@
  *
  * ```sh
  * deno run -A tools/publish_study.ts --from RESULTS [--quick] [--seed 1] [--to docs/results] \
- *   [--note "load 4–5 during the first units"]
+ *   [--run [--workers 2]] [--note "load 4–5 during the first units"]
  * ```
+ *
+ * `--run` first runs the study's units that are not stored yet (the cost units, say, or all of
+ * them: then it is the study alone, without K&F's runs), on `--workers` worker threads.
  *
  * @module
  */
@@ -23,11 +26,12 @@ import { parseArgs } from "node:util";
 import { repoRoot, writeCsv, writeFileAtomic } from "../lib/io.ts";
 import { saveChart } from "../lib/plot.ts";
 import { reproductionNamed } from "../lib/experiments/mod.ts";
-import { planUnits } from "../lib/experiments/pipeline.ts";
+import { planUnits, runUnits } from "../lib/experiments/pipeline.ts";
 import type { Reproduction } from "../lib/experiments/reproduction.ts";
 import { runStamp } from "../lib/experiments/report.ts";
 import { combineStudy } from "../lib/experiments/importance/study/combine.ts";
 import { decodeStudyUnits } from "../lib/experiments/importance/study/rows.ts";
+import { decodeStepCosts } from "../lib/experiments/importance/study/step_costs.ts";
 import { readUnitRecord } from "../lib/experiments/unit_record.ts";
 import { publishedReadme } from "./publish_results.ts";
 
@@ -37,6 +41,8 @@ export const PUBLISHED_TABLES = [
   "eta_grid",
   "verdict_factors_timing",
   "equal_time_loss_summary_timing",
+  "study_step_costs_timing",
+  "verdict_measured_timing",
 ] as const;
 
 /** The charts published (SVG and PNG). */
@@ -68,11 +74,26 @@ export async function publishStudy(
     note?: string;
     /** The reproduction whose study units are read. Default: the registered `importance`. */
     reproduction?: Reproduction;
+    /**
+     * Run the study's units that have no stored output first (on this many worker threads), as
+     * `deno task repro` would, instead of stopping; 0 (default) runs none.
+     */
+    runWorkers?: number;
   },
 ): Promise<PublishedStudy> {
   const importance = options.reproduction ?? reproductionNamed("importance");
   const planned = (await planUnits([importance], { ...options, out: from }))
     .filter((p) => p.unit.params.study === true);
+  if ((options.runWorkers ?? 0) > 0) {
+    await runUnits(planned, {
+      seed: options.seed,
+      profile: options.profile,
+      workers: options.runWorkers!,
+      onEvent: (e) => {
+        if (e.kind !== "skipped") console.log(`study: ${e.kind} ${e.planned.unit.id}`);
+      },
+    });
+  }
   const records = await Promise.all(planned.map((p) => readUnitRecord(p.file, p.key)));
   const missing = planned.filter((_, k) => records[k] === null);
   if (planned.length === 0 || missing.length > 0) {
@@ -85,11 +106,15 @@ export async function publishStudy(
     );
   }
   const outputs = records.map((r) => r!.output);
-  const out = combineStudy(decodeStudyUnits(outputs), { seed: options.seed });
+  const out = combineStudy(decodeStudyUnits(outputs), {
+    seed: options.seed,
+    costs: decodeStepCosts(outputs),
+  });
   const folder = join(options.to, "importance");
   await Deno.mkdir(folder, { recursive: true });
   const files: string[] = [];
   for (const name of PUBLISHED_TABLES) {
+    if (out.tables[name] === undefined) continue; // the priced tables need the cost units
     await writeCsv(join(folder, `${name}.csv`), out.tables[name]);
     files.push(`${name}.csv`);
   }
@@ -129,6 +154,8 @@ if (import.meta.main) {
       seed: { type: "string" },
       to: { type: "string" },
       note: { type: "string" },
+      run: { type: "boolean" },
+      workers: { type: "string" },
     },
     strict: true,
   });
@@ -149,6 +176,7 @@ if (import.meta.main) {
     to: values.to ?? join(repoRoot(), "docs", "results"),
     command,
     note: values.note,
+    runWorkers: values.run ? Number(values.workers ?? "2") : 0,
   });
   console.log(
     `published ${done.files.length} files of ${done.units} study units (${
