@@ -29,7 +29,14 @@
 export type TauVariant = "sqrtVarianceRatio" | "varianceRatio";
 
 /** Σ s_i and Σ s_i², both of s scaled by its maximum (so nothing underflows), and that maximum. */
-function scaledSums(scores: ArrayLike<number>, action: string): [number, number, number] {
+/** [Σ v, Σ v², max] of the last {@link scaledSums}, reused (an array return allocated per step). */
+const SUMS = new Float64Array(3);
+
+/**
+ * Σ v and Σ v² of v = s/max(s), and max(s), into {@link SUMS} (all 0 when every score is 0):
+ * scaled so that the squares cannot overflow.
+ */
+function scaledSums(scores: ArrayLike<number>, action: string): Float64Array {
   const n = scores.length;
   if (n < 1) throw new RangeError(`cannot ${action}: no scores`);
   let max = 0;
@@ -40,14 +47,18 @@ function scaledSums(scores: ArrayLike<number>, action: string): [number, number,
     }
     if (v > max) max = v;
   }
-  if (max === 0) return [0, 0, 0];
+  SUMS[0] = SUMS[1] = SUMS[2] = 0;
+  if (max === 0) return SUMS;
   let s = 0, ss = 0;
   for (let i = 0; i < n; i++) {
     const v = scores[i] / max;
     s += v;
     ss += v * v;
   }
-  return [s, ss, max];
+  SUMS[0] = s;
+  SUMS[1] = ss;
+  SUMS[2] = max;
+  return SUMS;
 }
 
 /**
@@ -66,9 +77,10 @@ function scaledSums(scores: ArrayLike<number>, action: string): [number, number,
  * ```
  */
 export function varianceRatio(scores: ArrayLike<number>): number {
-  const [s, ss, max] = scaledSums(scores, "compute the variance ratio");
-  if (max === 0) return 1;
-  return (scores.length * ss) / (s * s);
+  const sums = scaledSums(scores, "compute the variance ratio");
+  if (sums[2] === 0) return 1;
+  const s = sums[0];
+  return (scores.length * sums[1]) / (s * s);
 }
 
 /**
