@@ -96,6 +96,8 @@ export { combineStudy, combineStudyTables, studyHeadline } from "./study/combine
 export { checkStudyProfile, type StudyProfile, studyProfiles } from "./study/profile.ts";
 export { studyCells, studyUnits } from "./study/units.ts";
 export { studyRun, studyRunTables } from "./study/run.ts";
+export { pricedTiming } from "./study/priced.ts";
+export { decodeStepCosts, runStudyCostUnit, studyCostUnits } from "./study/step_costs.ts";
 export { type ImportanceSetup, importanceSetup } from "./setup.ts";
 export { interleavedStepCosts } from "./step_costs.ts";
 export { decodeTables, encodeTables, type ImportanceTables } from "./tables.ts";
