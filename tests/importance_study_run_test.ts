@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { TINY_STUDY } from "./study_fixtures.ts";
 import { perSampleGradients } from "@lib/convergence.ts";
 import { Mlp, oneHot, Random } from "@lib/mod.ts";
 import { selectiveBackpropBias } from "@lib/sampling/selective_backprop_bias.ts";
@@ -24,33 +25,7 @@ import {
 } from "@lib/experiments/importance/study/run.ts";
 import { decodeStudyUnit, studyUnits } from "@lib/experiments/importance/study/units.ts";
 
-const TINY: StudyProfile = {
-  ...studyProfiles.quick,
-  trainSize: 300,
-  testSize: 100,
-  hidden: [8],
-  batchSizes: [16],
-  cells: [
-    {
-      sampler: "uniform",
-      presample: null,
-      batchSizes: [16],
-      schedules: ["constant", "step-decay"],
-    },
-    { sampler: "upper-bound", presample: [3], batchSizes: [16], schedules: ["constant"] },
-    { sampler: "stale-scores", presample: null, batchSizes: [16], schedules: ["constant"] },
-    { sampler: "selective-backprop", presample: [3], batchSizes: [16], schedules: ["constant"] },
-    { sampler: "isgd", presample: null, batchSizes: [16], schedules: ["constant"] },
-  ],
-  epochs: 2,
-  evaluations: 4,
-  etaGrid: [0.1, 0.2],
-  maxWiden: 0,
-  tuningSeedOffsets: [1000],
-  evaluationSeeds: 2,
-  diagnosticAt: [0.5, 1],
-  diagnosticSize: 100,
-};
+const TINY: StudyProfile = TINY_STUDY;
 
 const cellOf = (sampler: StudyCell["sampler"], presample: number | null = null): StudyCell => ({
   dataset: "mnist",

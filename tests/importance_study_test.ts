@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { TINY_STUDY } from "./study_fixtures.ts";
 import { join } from "node:path";
 import { type CsvRow, formatCsv, parseCsv } from "@lib/io.ts";
 import {
@@ -14,7 +15,6 @@ import {
   importanceProfiles,
   importanceReproduction,
   type StudyProfile,
-  studyProfiles,
 } from "@lib/experiments/importance/mod.ts";
 import { planUnits, runUnits } from "@lib/experiments/pipeline.ts";
 
@@ -38,25 +38,13 @@ const kf: ImportanceProfile = {
   costRounds: 2,
 };
 
+/** The tiny study with three of its samplers, at a constant η only. */
 const study: StudyProfile = {
-  ...studyProfiles.quick,
-  trainSize: 300,
-  testSize: 100,
-  hidden: [8],
-  batchSizes: [16],
-  cells: [
-    { sampler: "uniform", presample: null, batchSizes: [16], schedules: ["constant"] },
-    { sampler: "upper-bound", presample: [3], batchSizes: [16], schedules: ["constant"] },
-    { sampler: "stale-scores", presample: null, batchSizes: [16], schedules: ["constant"] },
-  ],
-  epochs: 2,
-  evaluations: 4,
-  etaGrid: [0.1, 0.2],
-  maxWiden: 0,
-  tuningSeedOffsets: [1000],
-  evaluationSeeds: 2,
+  ...TINY_STUDY,
+  cells: TINY_STUDY.cells
+    .filter((c) => ["uniform", "upper-bound", "stale-scores"].includes(c.sampler))
+    .map((c) => ({ ...c, schedules: ["constant"] })),
   diagnosticAt: [1],
-  diagnosticSize: 100,
 };
 
 const reproduction = importanceReproduction(

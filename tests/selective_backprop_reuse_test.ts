@@ -4,7 +4,12 @@
  * + 2b forward-equivalents and takes the bits it would take recomputing them.
  */
 import assert from "node:assert/strict";
-import { normalProblem, type Problem, trainCopy } from "./fit_fixtures.ts";
+import {
+  assertReusedGradientClose,
+  normalProblem,
+  type Problem,
+  trainCopy,
+} from "./fit_fixtures.ts";
 import { Mlp, MlpPass, Random } from "@lib/mod.ts";
 import { MinibatchStep } from "@lib/minibatch_step.ts";
 import { passColumnsExact } from "@lib/pass_columns.ts";
@@ -92,32 +97,10 @@ Deno.test("where a layer's product crosses SMALL_PRODUCT_FLOPS between the chunk
   const never = await train(p, { ...options, reusePass: "never" });
   assert.equal(auto.sampler.reusedSteps, 0);
   assert.deepEqual(auto.thetas, never.thetas);
-  // "always": one step's gradient from the copied pass against the recomputed one. Each z entry
-  // is a sum of k ≤ 21 products; both engines are within γ_k ≈ k·2^-53 of the exact sum, relative
-  // to Σ|θ||x|, so the gradients agree to a few 1e-15 of their scale: 1e-12 is generous
-  const gradient = (reusePass: "always" | "never") => {
-    const step = new MinibatchStep(p.model.clone(), p.data, {
-      loss: "softmaxCrossEntropy",
-      batchSize: 4,
-      random: new Random(5),
-      sampler: selectiveBackpropSampler({ beta: 1, chunk: 48, reusePass }),
-      learningRate: 0.05,
-    });
-    step.draw();
-    const { pass } = step.update();
-    return { grads: pass.grads.map((g) => Float64Array.from(g.data)), batch: step.batch! };
-  };
-  const always = gradient("always"), recomputed = gradient("never");
-  assert.ok(always.batch.pass !== undefined && recomputed.batch.pass === undefined);
-  assert.deepEqual(always.batch.indices, recomputed.batch.indices);
-  always.grads.forEach((g, l) => {
-    const r = recomputed.grads[l];
-    let diff = 0, scale = 0;
-    for (let i = 0; i < g.length; i++) {
-      diff = Math.max(diff, Math.abs(g[i] - r[i]));
-      scale = Math.max(scale, Math.abs(r[i]));
-    }
-    assert.ok(diff <= 1e-12 * scale, `∇θ_${l + 1}: ${diff} against ${scale}`);
+  // "always": one step's gradient from the sampler's pass against the recomputed one
+  assertReusedGradientClose(p, {
+    batchSize: 4,
+    sampler: (reusePass) => selectiveBackpropSampler({ beta: 1, chunk: 48, reusePass }),
   });
 });
 

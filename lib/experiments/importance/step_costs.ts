@@ -108,8 +108,21 @@ export function interleavedStepCosts(
   }));
 }
 
-/** A copy of `model` whose θ live in arrays from `allocate` (as `fit` leases them). */
-function leasedCopy(model: Mlp, allocate: (length: number) => Float64Array): Mlp {
+/**
+ * A copy of `model` whose θ live in arrays from `allocate` (as `fit` leases them).
+ *
+ * @example
+ * ```ts
+ * import { leasedCopy } from "@lib/experiments/importance/step_costs.ts";
+ * import { Mlp, Random } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const model = Mlp.create([3, 2], { random: new Random(1) });
+ * const copy = leasedCopy(model, (n) => new Float64Array(n));
+ * assert.deepEqual(copy.thetas[0].data, model.thetas[0].data);
+ * assert.notEqual(copy.thetas[0].data, model.thetas[0].data);
+ * ```
+ */
+export function leasedCopy(model: Mlp, allocate: (length: number) => Float64Array): Mlp {
   const thetas = model.thetas.map((t) => {
     const data = allocate(t.size);
     data.set(t.data);

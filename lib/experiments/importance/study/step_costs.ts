@@ -17,9 +17,7 @@
 import type { FashionMnistSource } from "../../../fashion_mnist.ts";
 import { KernelLease } from "../../../kernel_lease.ts";
 import { softmaxCrossEntropy } from "../../../losses.ts";
-import { Matrix } from "../../../matrix.ts";
 import { MinibatchStep } from "../../../minibatch_step.ts";
-import { Mlp } from "../../../mlp.ts";
 import { Random } from "../../../random.ts";
 import type { Sampler } from "../../../sampling/sampler.ts";
 import { median } from "../../../stats.ts";
@@ -28,6 +26,7 @@ import type { ReproductionUnit, UnitOutput } from "../../reproduction.ts";
 import { type Columns, decodeRows, encodeRows, number, numberOrNull, oneOf } from "../columns.ts";
 import { importanceProfiles } from "../profile.ts";
 import { importanceSetup } from "../setup.ts";
+import { leasedCopy } from "../step_costs.ts";
 import type { DatasetId } from "../unit_tables.ts";
 import type { StudyProfile } from "./profile.ts";
 import { STUDY_SAMPLER_SPECS, STUDY_SAMPLERS, type StudySamplerId } from "./registry.ts";
@@ -212,16 +211,6 @@ export async function runStudyCostUnit(
       study_step_costs_timing: encodeRows(rows, STUDY_STEP_COST, "study_step_costs_timing"),
     },
   };
-}
-
-/** A copy of `model` whose θ live in arrays from `allocate` (as `fit` leases them). */
-function leasedCopy(model: Mlp, allocate: (length: number) => Float64Array): Mlp {
-  const thetas = model.thetas.map((t) => {
-    const data = allocate(t.size);
-    data.set(t.data);
-    return new Matrix(t.rows, t.cols, data);
-  });
-  return new Mlp(thetas, model.activations);
 }
 
 /**
