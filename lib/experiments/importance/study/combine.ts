@@ -120,7 +120,7 @@ export function combineStudy(
   const priced = { ...units, study_curves_timing: pricedTiming(units.study_curves, costs) };
   const tables = combineStudyTables(priced, options);
   const measured = combineStudyTables(units, options).verdict;
-  const notes = studyNotes(tables, { resamples: options.resamples });
+  const notes = studyNotes(tables, { resamples: options.resamples, priced: true });
   return {
     tables: {
       ...encodeStudyTables(tables),

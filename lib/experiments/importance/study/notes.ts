@@ -147,9 +147,17 @@ export function verdictParagraph(
  */
 export function studyNotes(
   t: StudyTables,
-  options: { resamples?: number } = {},
+  options: { resamples?: number; priced?: boolean } = {},
 ): Record<string, string> {
   const resamples = (options.resamples ?? 10_000).toLocaleString("en-US");
+  const seconds = options.priced
+    ? ` Seconds are priced: a run's seconds at step t are t × its sampler's median step time, ` +
+      `measured for every sampler of a data set and b in interleaved rounds from the same θ ` +
+      `(study_step_costs_timing.csv; the stale scores add their first scoring of all N at ` +
+      `uniform's price per forward-equivalent), so that the load of the machine while each ` +
+      `unit ran does not decide; verdict_measured_timing.csv has the ratios of the seconds ` +
+      `measured during the runs.`
+    : " Seconds are those measured during the runs (training only, not evaluation).";
   const tuning = [...new Set(t.eta_grid.map((r) => r.tuning_seeds))].join("; ");
   const chosen = t.eta_grid.filter((r) => r.chosen);
   const edges = chosen.filter((r) => r.edge !== null);
@@ -202,7 +210,7 @@ export function studyNotes(
       `fe_ratio the same in forward-equivalents (point estimate). A seed on which the sampler ` +
       `never reaches the target counts as +∞ seconds, so its ratio and interval's high end are ` +
       `Infinity: it cannot be said to win. Seeds on which tuned uniform itself never reaches ` +
-      `the target are left out; seeds counts the pairs kept (empty ratios: none).`,
+      `the target are left out; seeds counts the pairs kept (empty ratios: none).${seconds}`,
     verdict_factors_timing: `Each verdict row as a product: iteration_ratio (steps to the ` +
       `target, sampler over tuned uniform, ratio of sums) × step_cost_ratio (seconds per step up ` +
       `to the target, on the seeds both reach) = time_ratio, and iteration_ratio × ` +
