@@ -128,6 +128,8 @@ export async function publishStudy(
     join(folder, "README.md"),
     publishedReadme({
       name: "importance (the fair study, issue 12)",
+      by: "Written by `tools/publish_study.ts` from the study's stored units (`combineStudy`)",
+      folder: "importance",
       files,
       command: options.command,
       stamp: {
