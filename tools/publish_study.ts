@@ -43,6 +43,7 @@ export const PUBLISHED_TABLES = [
   "equal_time_loss_summary_timing",
   "study_step_costs_timing",
   "verdict_measured_timing",
+  "study_diagnostics",
 ] as const;
 
 /** The charts published (SVG and PNG). */
