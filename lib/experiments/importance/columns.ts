@@ -127,3 +127,24 @@ export function decodeRows<T extends TypedRow<T>>(
   });
   return fromCsvRows<T>(rows, keys, table);
 }
+
+/**
+ * The rows of table `name` in several stored unit outputs, concatenated in order and checked
+ * against its columns (an output without the table adds nothing).
+ *
+ * @throws {TypeError} naming the table, row and column of a value of the wrong type
+ * @example
+ * ```ts
+ * import { decodeUnitTable, number } from "@lib/experiments/importance/columns.ts";
+ * import assert from "node:assert/strict";
+ * const outputs: { tables: Record<string, { x: number }[]> }[] = [{ tables: { t: [{ x: 1 }] } }, { tables: {} }, { tables: { t: [{ x: 2 }] } }];
+ * assert.deepEqual(decodeUnitTable(outputs, "t", { x: number }), [{ x: 1 }, { x: 2 }]);
+ * ```
+ */
+export function decodeUnitTable<T extends TypedRow<T>>(
+  outputs: readonly { readonly tables: Readonly<Record<string, readonly CsvRow[]>> }[],
+  name: string,
+  columns: Columns<T>,
+): T[] {
+  return decodeRows(outputs.flatMap((o) => o.tables[name] ?? []), columns, name);
+}

@@ -11,7 +11,7 @@ import {
   boolean,
   booleanOrNull,
   type Columns,
-  decodeRows,
+  decodeUnitTable,
   encodeRows,
   number,
   numberOrNull,
@@ -351,9 +351,8 @@ export type AllUnitTables = { [K in keyof UnitTables]-?: NonNullable<UnitTables[
  * ```
  */
 export function decodeUnits(outputs: readonly UnitOutput[]): AllUnitTables {
-  const all = (name: string) => outputs.flatMap((o) => o.tables[name] ?? []);
   const read = <T extends TypedRow<T>>(name: string, columns: Columns<T>) =>
-    decodeRows(all(name), columns, name);
+    decodeUnitTable(outputs, name, columns);
   return {
     history: read("history", HISTORY),
     history_timing: read("history_timing", HISTORY_TIMING),

@@ -16,7 +16,7 @@ import type { TypedRow } from "../../csv_rows.ts";
 import {
   boolean,
   type Columns,
-  decodeRows,
+  decodeUnitTable,
   encodeRows,
   number,
   numberOrNull,
@@ -209,9 +209,8 @@ export function encodeStudyUnit(t: StudyUnitTables): UnitOutput {
  * ```
  */
 export function decodeStudyUnits(outputs: readonly UnitOutput[]): StudyUnitTables {
-  const all = (name: string) => outputs.flatMap((o) => o.tables[name] ?? []);
   const read = <T extends TypedRow<T>>(name: string, columns: Columns<T>) =>
-    decodeRows(all(name), columns, name);
+    decodeUnitTable(outputs, name, columns);
   return {
     study_eta_grid: read("study_eta_grid", ETA_TRIAL),
     study_curves: read("study_curves", STUDY_CURVE),

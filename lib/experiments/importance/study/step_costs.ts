@@ -23,7 +23,14 @@ import type { Sampler } from "../../../sampling/sampler.ts";
 import { median } from "../../../stats.ts";
 import { fit } from "../../../train.ts";
 import type { ReproductionUnit, UnitOutput } from "../../reproduction.ts";
-import { type Columns, decodeRows, encodeRows, number, numberOrNull, oneOf } from "../columns.ts";
+import {
+  type Columns,
+  decodeUnitTable,
+  encodeRows,
+  number,
+  numberOrNull,
+  oneOf,
+} from "../columns.ts";
 import { importanceProfiles } from "../profile.ts";
 import { importanceSetup } from "../setup.ts";
 import { leasedCopy } from "../step_costs.ts";
@@ -225,6 +232,5 @@ export async function runStudyCostUnit(
  * ```
  */
 export function decodeStepCosts(outputs: readonly UnitOutput[]): StudyStepCostRow[] {
-  const rows = outputs.flatMap((o) => o.tables.study_step_costs_timing ?? []);
-  return decodeRows(rows, STUDY_STEP_COST, "study_step_costs_timing");
+  return decodeUnitTable(outputs, "study_step_costs_timing", STUDY_STEP_COST);
 }
