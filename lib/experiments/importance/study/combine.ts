@@ -119,7 +119,14 @@ export function combineStudy(
   }
   const priced = { ...units, study_curves_timing: pricedTiming(units.study_curves, costs) };
   const tables = combineStudyTables(priced, options);
-  const measured = combineStudyTables(units, options).verdict;
+  // the measured seconds' verdict alone: the same runs, targets and bootstrap stream as
+  // combineStudyTables's verdict (its first fork of the seed), without the other tables
+  const runs = studyRuns(units.study_curves, units.study_curves_timing);
+  const times = timeToTargetRows(runs, targetRows(baselines(runs)));
+  const measured = verdictRows(runs, times, {
+    random: new Random(options.seed).fork(),
+    resamples: options.resamples,
+  }).verdict;
   const notes = studyNotes(tables, { resamples: options.resamples, priced: true });
   return {
     tables: {
