@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { ColumnGatherer } from "./column_gatherer.ts";
+import { InputGatherer } from "./column_gatherer.ts";
 import type { Dataset, Inputs } from "./datasets.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
@@ -24,26 +24,12 @@ import { type LossAndGradient, type Mlp, MlpPass } from "./mlp.ts";
 import type { Random } from "./random.ts";
 import {
   type Minibatch,
+  type SampleContext,
   type Sampler,
   type StepFeedback,
   uniformSampler,
 } from "./sampling/sampler.ts";
 import { type LearningRate, Sgd, type SgdStepOptions, type SgdStepResult } from "./sgd.ts";
-
-/**
- * From this many rows on, x (or y) is gathered from a sample-major copy (lib/column_gatherer.ts):
- * fewer rows take few cache lines per column, and the copy would cost memory for little.
- */
-const SAMPLE_MAJOR_ROWS = 32;
-
-/**
- * A gatherer from a sample-major copy for a wide, row-major Float64 {@link Matrix}; null for other
- * inputs (a narrow matrix, or inputs that gather their own columns, such as byte images held
- * sample-major), which are gathered by their own `gatherColumns`.
- */
-function sampleMajor(m: { rows: number }): ColumnGatherer | null {
-  return m instanceof Matrix && m.rows >= SAMPLE_MAJOR_ROWS ? new ColumnGatherer(m) : null;
-}
 
 /** Options of {@link MinibatchStep}. */
 export interface MinibatchStepOptions {
@@ -137,8 +123,10 @@ export class MinibatchStep {
   #pass: MlpPass | null = null;
   #batch: Minibatch | null = null;
   readonly #allocate: ((length: number) => Float64Array) | undefined;
-  readonly #gatherX: ColumnGatherer | null;
-  readonly #gatherY: ColumnGatherer | null;
+  /** The refilled context of every draw, with `reuseBatches` (null until the first). */
+  #context: { -readonly [K in keyof SampleContext]: SampleContext[K] } | null = null;
+  readonly #gatherX: InputGatherer;
+  readonly #gatherY: InputGatherer;
   readonly #finiteData: boolean;
   readonly #reuseBatches: boolean;
   /** `Sgd.step`'s options, one record for every step. */
@@ -178,8 +166,8 @@ export class MinibatchStep {
       ? this.#sgd.inputBuffer(b)
       : new Matrix(data.x.rows, b);
     this.y = new Matrix(data.y.rows, b);
-    this.#gatherX = sampleMajor(data.x);
-    this.#gatherY = sampleMajor(data.y);
+    this.#gatherX = new InputGatherer(data.x);
+    this.#gatherY = new InputGatherer(data.y);
     this.#stepOptions = { weights: undefined, pass: undefined, finiteInput: this.#finiteData };
     this.#feedback = new Feedback(model);
   }
@@ -220,22 +208,29 @@ export class MinibatchStep {
    *   scoring cost that is negative or not finite
    */
   draw(step: number = this.steps): Minibatch {
-    // a new context per draw: samplers may keep it (one object, the rest is reused)
-    const { model, data, loss, batchSize } = this;
-    const batch = this.sampler.sample({
-      model,
-      data,
-      loss,
-      batchSize,
-      random: this.#random,
-      step,
-      reuse: this.#reuseBatches,
-    });
+    // with reuse, one context record refilled (`SampleContext.reuse`); else a new one per draw,
+    // which a sampler may keep
+    let context = this.#context;
+    if (context === null) {
+      const { model, data, loss, batchSize } = this;
+      context = {
+        model,
+        data,
+        loss,
+        batchSize,
+        random: this.#random,
+        step,
+        reuse: this.#reuseBatches,
+        finiteData: this.#finiteData,
+      };
+      if (this.#reuseBatches) this.#context = context;
+    }
+    context.step = step;
+    const batch = this.sampler.sample(context);
     this.#check(batch, step + 1);
     this.#xPending = batch.pass !== undefined;
     if (!this.#xPending) this.#gatherInputs(batch.indices);
-    if (this.#gatherY === null) this.data.y.gatherColumns(batch.indices, this.y);
-    else this.#gatherY.gather(batch.indices, this.y);
+    this.#gatherY.gather(batch.indices, this.y);
     this.#batch = batch;
     return batch;
   }
@@ -301,8 +296,7 @@ export class MinibatchStep {
   }
 
   #gatherInputs(indices: Int32Array): void {
-    if (this.#gatherX === null) this.data.x.gatherColumns(indices, this.#x);
-    else this.#gatherX.gather(indices, this.#x);
+    this.#gatherX.gather(indices, this.#x);
   }
 
   #drawn(what: string): Minibatch {

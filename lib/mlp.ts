@@ -430,10 +430,15 @@ export class Mlp {
   lossAndGradient(
     x: Matrix,
     y: Matrix,
-    options: { loss: string | Loss; weights?: ArrayLike<number>; pass?: MlpPass },
+    options: {
+      loss: string | Loss;
+      weights?: ArrayLike<number>;
+      pass?: MlpPass;
+      finiteInput?: boolean;
+    },
   ): LossAndGradient {
     const loss = resolveLoss(options.loss);
-    const pass = this.forward(x, options.pass);
+    const pass = this.forward(x, options.pass, options); // reads only `finiteInput`
     const b = pass.batch;
     const work = lossWorkspace(pass);
     const scale = columnScale(b, options.weights, work.scale);

@@ -59,6 +59,12 @@ export interface PassColumnsOptions {
   positions: ArrayLike<number>;
   /** The pass to fill, of the same layer sizes as `source` and batch positions.length. */
   out: MlpPass;
+  /**
+   * Copy x_0's columns too (default true). false leaves x_0 to the caller, who can gather the
+   * same inputs from the data set for less: b columns from bytes or a sample-major copy, where
+   * this would sweep the source's whole d_0 × B block (lib/sampling/presampler.ts).
+   */
+  inputs?: boolean;
 }
 
 /**
@@ -107,9 +113,10 @@ export function passColumns(source: MlpPass, options: PassColumnsOptions): MlpPa
   checkPositions(positions, B);
   // one array type for the kernel, so that its loop stays monomorphic
   const at = positions instanceof Int32Array ? positions : Int32Array.from(positions);
+  const first = options.inputs === false ? 1 : 0;
   for (let l = 0; l <= L; l++) {
     const x = source.xs[l];
-    gatherBlock(x.data, x.rows, B, at, out.xs[l].data);
+    if (l >= first) gatherBlock(x.data, x.rows, B, at, out.xs[l].data);
     if (l === L) break;
     const z = source.zs[l];
     gatherBlock(z.data, z.rows, B, at, out.zs[l].data);

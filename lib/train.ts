@@ -153,10 +153,12 @@ export async function fit(
   const { run, state } = record;
   try {
     record.row(0);
+    const explain = { data, history: run.history, step: 0 }; // refilled: no record per step
     for (let t = 0; t < steps; t++) {
       const start = performance.now();
       const batch = stepper.draw(t);
-      const result = stepOrExplain(stepper, { data, history: run.history, step: t + 1 });
+      explain.step = t + 1;
+      const result = stepOrExplain(stepper, explain);
       run.forwardEquivalents += 3 * b + batch.forwardEquivalents;
       stepper.observe(result);
       run.seconds += (performance.now() - start) / 1000;

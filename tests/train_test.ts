@@ -105,7 +105,7 @@ function lossSampler() {
       log.contexts.length = log.thetas.length = log.feedback.length = 0;
     },
     sample(context): Minibatch {
-      log.contexts.push(context);
+      log.contexts.push({ ...context }); // fit refills its context record (`reuse`): copy it
       log.thetas.push(context.model.clone());
       const { model, data, loss, batchSize: b, random } = context;
       const n = data.x.cols;

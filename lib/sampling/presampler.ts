@@ -37,7 +37,10 @@ import {
   drawWithWeights,
   importanceDistribution,
 } from "./importance_sampler.ts";
+import { InputGatherer } from "../column_gatherer.ts";
+import type { Dataset, Inputs } from "../datasets.ts";
 import { KernelLease } from "../kernel_lease.ts";
+import { Matrix } from "../matrix.ts";
 import type { Loss } from "../losses.ts";
 import { MlpPass } from "../mlp.ts";
 import { Random } from "../random.ts";
@@ -212,31 +215,49 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   let cdf = new Float64Array(0), positions = new Int32Array(0), chosen: MlpPass | null = null;
   let stepScores = new Float64Array(0);
   const callArgs: {
-    score: { indices: Int32Array; out: Float64Array };
+    score: { indices: Int32Array; out: Float64Array; finiteInput: boolean };
     distribution: { epsilon: number; out: Float64Array };
     draw: DrawOptions & { positions: Int32Array; weights: Float64Array; cdf: Float64Array };
   } = {
-    score: { indices: new Int32Array(0), out: new Float64Array(0) },
+    score: { indices: new Int32Array(0), out: new Float64Array(0), finiteInput: false },
     distribution: { epsilon, out: new Float64Array(0) },
     draw: { batchSize: 0, random: NO_RANDOM, positions, weights: new Float64Array(0), cdf },
   };
   // with `SampleContext.reuse`: the batch records and arrays refilled at every draw
   let kept: KeptBatches | null = null;
 
-  /** The chosen columns of the scoring pass, when the step may reuse them (module doc). */
-  const reusedPass = (scorer: Scorer, sizes: readonly number[], b: number): MlpPass | null => {
-    const source = scorer.lastPass;
+  /**
+   * The chosen columns of the scoring pass, when the step may reuse them (module doc). Their
+   * inputs x_0 are gathered from the data set again (the same values): b columns from bytes or a
+   * sample-major copy cost less than picking them out of the pass's whole d_0 × B block.
+   */
+  const reusedPass = (
+    scorer: Scorer,
+    data: Dataset<Inputs>,
+    sizes: readonly number[],
+    indices: Int32Array,
+  ): MlpPass | null => {
+    const source = scorer.lastPass, b = indices.length;
     if (reuse === "never" || source === null) return null;
     if (reuse === "auto" && !exactFor(sizes, source.batch, b)) return null;
     if (chosen === null || chosen.batch !== b || !sameSizes(chosen, sizes)) {
       chosen = new MlpPass(sizes, b, { allocate });
+      chosenInputs = new Matrix(sizes[0], b, chosen.xs[0].data.subarray(0, sizes[0] * b));
     }
     // one options record, refilled (passColumns reads it during the call only)
     columnsArgs.positions = positions;
     columnsArgs.out = chosen;
-    return passColumns(source, columnsArgs);
+    passColumns(source, columnsArgs);
+    if (inputs?.source !== data.x) inputs = new InputGatherer(data.x);
+    inputs.gather(indices, chosenInputs!);
+    return chosen;
   };
-  const columnsArgs: PassColumnsOptions = { positions: new Int32Array(0), out: null! };
+  const columnsArgs: PassColumnsOptions = {
+    positions: new Int32Array(0),
+    out: null!,
+    inputs: false,
+  };
+  let chosenInputs: Matrix | null = null, inputs: InputGatherer | null = null;
   /** `passColumnsExact` for the last sizes, B and b asked (they change only with b). */
   let exact: { sizes: readonly number[]; source: number; batch: number; value: boolean } | null =
     null;
@@ -304,6 +325,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       const args = callArgs;
       args.score.indices = presample;
       args.score.out = presampleScores!;
+      args.score.finiteInput = context.finiteData === true;
       scorer.scoreColumns(model, data, args.score);
       estimate.update(presampleScores!);
       args.distribution.out = probabilities!;
@@ -320,7 +342,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       const indices = reuseBatch ? kept!.indices : new Int32Array(b);
       for (let j = 0; j < b; j++) indices[j] = presample[positions[j]];
       const cost = scorer.cost(size);
-      const pass = reusedPass(scorer, model.sizes, b);
+      const pass = reusedPass(scorer, data, model.sizes, indices);
       if (pass === null) {
         if (!reuseBatch) return { indices, weights, forwardEquivalents: cost };
         kept!.scored.forwardEquivalents = cost;
@@ -348,7 +370,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       presample = presampleScores = probabilities = null;
       // the workspaces go back to the pool; the next importance step leases them again
       scorers.clear();
-      chosen = null;
+      chosen = chosenInputs = inputs = null;
       kept = null;
       held.lease?.release();
       held.lease = null;

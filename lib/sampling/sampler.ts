@@ -37,9 +37,16 @@ export interface SampleContext {
   /**
    * The caller reads the batch returned only until its next `sample` call and keeps none of it
    * (as `fit` does): the sampler may then return the same record and arrays at every draw,
-   * refilled, so that drawing allocates nothing. Default false: a new batch each time.
+   * refilled, so that drawing allocates nothing; and the caller refills this context record for
+   * the next draw, so the sampler reads it during the call and keeps none of it either. Default
+   * false: a new batch and a new context each time.
    */
   readonly reuse?: boolean;
+  /**
+   * Every entry of `data.x` is known finite (the caller checked the data set, as `fit` does):
+   * scoring passes need not scan their gathered inputs again. Default false.
+   */
+  readonly finiteData?: boolean;
 }
 
 /** One drawn minibatch. */

@@ -33,7 +33,7 @@
  * @module
  */
 import { identity } from "../activations.ts";
-import { ColumnGatherer } from "../column_gatherer.ts";
+import { InputGatherer } from "../column_gatherer.ts";
 import { columnSquaredNorms } from "../kernels/mod.ts";
 import { gradPreActivation, type Loss, resolveLoss } from "../losses.ts";
 import { Matrix } from "../matrix.ts";
@@ -49,6 +49,11 @@ export interface ScoreOptions {
   pass?: MlpPass;
   /** Where to write the scores (length >= x.cols). */
   out?: Float64Array;
+  /**
+   * x is known to be finite (gathered from a data set the caller checked, as `fit` does): its
+   * forward pass does not scan it again. Default false.
+   */
+  finiteInput?: boolean;
 }
 
 /** A way of scoring samples for importance sampling. */
@@ -145,7 +150,7 @@ export const lossScore: Score = {
   forwardPass: true,
   compute(model, x, y, options) {
     const loss = resolveLoss(options.loss);
-    const pass = model.forward(x, options.pass);
+    const pass = model.forward(x, options.pass, options); // reads only `finiteInput`
     return loss.values(pass.output, y, outFor(x.cols, options.out));
   },
   fromStep(feedback, out) {
@@ -264,7 +269,7 @@ export const upperBoundScore: Score = {
   cost: 1,
   forwardPass: true,
   compute(model, x, y, options) {
-    const pass = model.forward(x, options.pass);
+    const pass = model.forward(x, options.pass, options); // reads only `finiteInput`
     return upperBoundInto(model, pass, y, options.loss, options.out);
   },
   fromStep(feedback, into) {
@@ -302,7 +307,7 @@ export const gradientNormScore: Score = {
   cost: 3,
   forwardPass: true,
   compute(model, x, y, options) {
-    const { pass } = model.lossAndGradient(x, y, { loss: options.loss, pass: options.pass });
+    const { pass } = model.lossAndGradient(x, y, options); // reads loss, pass, finiteInput
     const norms = model.perSampleGradientNorms(pass);
     if (options.out === undefined) return norms;
     const out = outFor(x.cols, options.out);
@@ -353,20 +358,22 @@ export function resolveScore(spec: string | Score): Score {
 }
 
 /**
- * Inputs per sample from which a Scorer gathers chosen columns of x from a sample-major copy
- * (lib/column_gatherer.ts, shared with the training step's gatherer): a scattered read of d
- * rows costs a cache line per value, and at d = 784 gathering a presample that way took longer
- * than its forward pass. The same threshold as lib/minibatch_step.ts.
+ * A d×c matrix over the first rows of the pass's x_0 when the network takes d inputs (a batch
+ * gathered there is not copied again by the forward pass), else one of its own (the forward pass
+ * then rejects it, naming the sizes).
  */
-const SAMPLE_MAJOR_ROWS = 32;
+function inputView(pass: MlpPass, d: number): Matrix {
+  const x0 = pass.xs[0], c = pass.batch;
+  return x0.rows === d + 1 ? new Matrix(d, c, x0.data.subarray(0, d * c)) : new Matrix(d, c);
+}
 
 /** A Scorer's gather buffers and pass for chunks of one size, with its `compute` record. */
 interface ChunkBuffer {
   x: Matrix;
   y: Matrix;
   pass: MlpPass;
-  /** `Score.compute`'s options, reused: `out` set for the call. */
-  args: { loss: Loss; pass: MlpPass; out: Float64Array | undefined };
+  /** `Score.compute`'s options, reused: `out` and `finiteInput` set for the call. */
+  args: { loss: Loss; pass: MlpPass; out: Float64Array | undefined; finiteInput: boolean };
 }
 
 /** Options of {@link Scorer}. */
@@ -418,7 +425,7 @@ export class Scorer {
   #sizes: readonly number[] | null = null;
   #chunkIndices = new Int32Array(0);
   #lastPass: MlpPass | null = null;
-  #gatherer: ColumnGatherer | null = null;
+  #gatherer: InputGatherer | null = null;
   readonly #allocate: ((length: number) => Float64Array) | undefined;
 
   /**
@@ -453,13 +460,16 @@ export class Scorer {
 
   /**
    * The scores of the columns `indices` of `data` (all N by default, in order), written to `out`.
+   * The columns are gathered straight into the first rows of the pass's x_0, so the forward pass
+   * copies nothing; with `finiteInput` (every entry of `data.x` is known finite: the caller
+   * checked the data set, as `fit` does) it does not scan them either.
    *
    * @throws {RangeError} for an index outside the data set or shapes that do not fit the network
    */
   scoreColumns(
     model: Mlp,
     data: Dataset<Inputs>,
-    options: { indices?: ArrayLike<number>; out?: Float64Array } = {},
+    options: { indices?: ArrayLike<number>; out?: Float64Array; finiteInput?: boolean } = {},
   ): Float64Array {
     const n = data.x.cols, indices = options.indices;
     const count = indices === undefined ? n : indices.length;
@@ -474,9 +484,10 @@ export class Scorer {
     }
     const chunkIndices = this.#chunkIndices;
     // columns in order are rows of contiguous runs; chosen ones are scattered (see above)
-    let gatherer: ColumnGatherer | null = null;
-    if (indices !== undefined && data.x instanceof Matrix && data.x.rows >= SAMPLE_MAJOR_ROWS) {
-      if (this.#gatherer?.source !== data.x) this.#gatherer = new ColumnGatherer(data.x);
+    // chosen columns through the data's fastest gatherer; columns in order are rows of runs
+    let gatherer: InputGatherer | null = null;
+    if (indices !== undefined) {
+      if (this.#gatherer?.source !== data.x) this.#gatherer = new InputGatherer(data.x);
       gatherer = this.#gatherer;
     }
     for (let start = 0; start < count; start += this.chunk) {
@@ -497,15 +508,15 @@ export class Scorer {
       if (buffer === undefined) {
         const pass = new MlpPass(model.sizes, c, { allocate: this.#allocate });
         buffer = {
-          x: new Matrix(data.x.rows, c),
+          x: inputView(pass, data.x.rows),
           y: new Matrix(data.y.rows, c),
           pass,
-          args: { loss: this.loss, pass, out: undefined },
+          args: { loss: this.loss, pass, out: undefined, finiteInput: false },
         };
         this.#buffers.set(c, buffer);
       }
       if (buffer.x.rows !== data.x.rows || buffer.y.rows !== data.y.rows) {
-        buffer.x = new Matrix(data.x.rows, c);
+        buffer.x = inputView(buffer.pass, data.x.rows);
         buffer.y = new Matrix(data.y.rows, c);
       }
       if (gatherer === null) data.x.gatherColumns(at, buffer.x);
@@ -516,6 +527,7 @@ export class Scorer {
       const args = buffer.args;
       args.loss = this.loss;
       args.out = dest;
+      args.finiteInput = options.finiteInput === true;
       let s: Float64Array;
       try {
         s = this.score.compute(model, buffer.x, buffer.y, args);

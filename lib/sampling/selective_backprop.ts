@@ -400,7 +400,11 @@ export class SelectiveBackpropSampler implements Sampler {
     let kept = 0, forwarded = 0;
     while (kept < b) {
       for (let j = 0; j < c; j++) candidates[j] = random.int(n);
-      scorer.scoreColumns(model, context.data, { indices: candidates, out: losses });
+      scorer.scoreColumns(model, context.data, {
+        indices: candidates,
+        out: losses,
+        finiteInput: context.finiteData === true,
+      });
       forwarded += c;
       const first = kept;
       for (let j = 0; j < c && kept < b; j++) {

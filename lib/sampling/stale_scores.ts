@@ -311,7 +311,10 @@ export class StaleScoreSampler implements Sampler {
       tree.nodes.fill(this.#initialScore, tree.leaves, tree.leaves + n);
     } else {
       const scorer = this.#scorer(context.loss);
-      scorer.scoreColumns(model, data, { out: tree.nodes.subarray(tree.leaves, tree.leaves + n) });
+      scorer.scoreColumns(model, data, {
+        out: tree.nodes.subarray(tree.leaves, tree.leaves + n),
+        finiteInput: context.finiteData === true,
+      });
       cost = scorer.cost(n);
       this.#fullScorings++;
       this.#scoringCost += cost;
