@@ -26,6 +26,7 @@ import {
   classifierConfig,
   courseConfig,
   type Dataset,
+  type Inputs,
   Mlp,
   oneHot,
   type PassConfig,
@@ -37,6 +38,8 @@ import { type Minibatch, type Sampler, uniformSampler } from "@lib/sampling/samp
 import { presampler } from "@lib/sampling/presampler.ts";
 import { importanceProfiles } from "@lib/experiments/importance/profile.ts";
 import { median } from "@lib/stats.ts";
+import { flopModel } from "@lib/flops.ts";
+import { BYTE_SCALE, ByteImages } from "@lib/byte_images.ts";
 import { resultsDir, writeCsv } from "@lib/io.ts";
 import { textTable } from "@lib/table.ts";
 
@@ -48,6 +51,7 @@ export const TRAINING_LOOP_COLUMNS = [
   "fit_over_bare",
   "presampled_step_ms",
   "presampled_over_price",
+  "presampled_over_flop_price",
 ] as const;
 
 /** The columns of `results/bench/training_loop_heap.csv`. */
@@ -101,26 +105,37 @@ export function trainingLoopConfigs(options: { quick?: boolean } = {}): PassConf
 }
 
 /**
- * A synthetic training set for a configuration: normal inputs, and normal targets (squared
- * error) or one-hot labels (cross-entropy); `samples` columns (default 8000 for 784 inputs, as
- * the quick importance reproduction's MNIST, else 4096).
+ * A synthetic training set for a configuration, held as the reproductions hold theirs: for 784
+ * inputs (the classifiers, trained on MNIST and Fashion-MNIST) random bytes as byte images
+ * (lib/byte_images.ts, x / 255, gathered to Float64 per batch) with random labels; otherwise
+ * normal inputs and normal targets (squared error) or one-hot labels (cross-entropy) in Float64.
+ * `samples` columns (default 8000 for 784 inputs, as the quick importance reproduction's MNIST,
+ * else 4096).
  *
  * @example
  * ```ts
  * import { loopDataset } from "../bench/training_loop.ts";
- * import { courseConfig, Random } from "@lib/mod.ts";
+ * import { classifierConfig, courseConfig, Random } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
  * const data = loopDataset(courseConfig(8, { batch: 4, hidden: 2 }), { random: new Random(1), samples: 10 });
- * assert.equal(data.x.shape, "8x10");
+ * assert.equal(`${data.x.rows}x${data.x.cols}`, "8x10");
+ * const images = loopDataset(classifierConfig(), { random: new Random(1), samples: 10 });
+ * assert.equal(images.x.gatherColumns([3]).data.every((v) => v >= 0 && v <= 1), true);
  * ```
  */
 export function loopDataset(
   config: PassConfig,
   options: { random: Random; samples?: number },
-): Dataset {
+): Dataset<Inputs> {
   const { sizes } = config, random = options.random;
   const n = options.samples ?? (sizes[0] === 784 ? 8000 : 4096);
   const out = sizes[sizes.length - 1];
+  if (sizes[0] === 784 && config.loss !== "squaredError") {
+    const images = ByteImages.allocate(n, 784, BYTE_SCALE);
+    for (let i = 0; i < images.pixels.length; i++) images.pixels[i] = random.int(256);
+    for (let i = 0; i < n; i++) images.labels[i] = random.int(out);
+    return images.dataset(config.name, Int32Array.from({ length: n }, (_, i) => i), out);
+  }
   const x = random.normalMatrix(sizes[0], n);
   if (config.loss === "squaredError") {
     return { name: config.name, x, y: random.normalMatrix(out, n), labels: null };
@@ -140,6 +155,37 @@ interface Interleaved {
   ratio: number;
   /** The mean forward-equivalent price of a step relative to a uniform step's 3b. */
   price: number;
+  /** The same price from the FLOP model (lib/flops.ts) instead of "a backward is 2 forwards". */
+  flopPrice: number;
+}
+
+/**
+ * A presampled step's price in the FLOP model (lib/flops.ts) over a uniform step's: the forward
+ * pass of the B scored columns plus the step's own loss and backward of b (and its forward of b
+ * unless the batch carries the scoring pass), over forward + loss + backward of b. The count price
+ * (B + 2b)/(3b) takes a backward as two forwards; a network whose first layer dominates has a
+ * backward of about one forward (no input gradient for x_0), and then a presampled step costs more
+ * than the count says, by the FLOPs alone.
+ *
+ * @example 784-32-32-10 at b = 128, B = 384, the pass reused: about 1.98, where the count says 5/3
+ * ```ts
+ * import { flopPrice } from "../bench/training_loop.ts";
+ * import assert from "node:assert/strict";
+ * const price = flopPrice([784, 32, 32, 10], { batch: 128, scored: 384, reused: true });
+ * assert.ok(price > 1.95 && price < 2);
+ * assert.equal(flopPrice([784, 32, 32, 10], { batch: 128, scored: 0, reused: false }), 1);
+ * ```
+ */
+export function flopPrice(
+  sizes: readonly number[],
+  options: { batch: number; scored: number; reused: boolean },
+): number {
+  const step = flopModel(sizes, { batch: options.batch });
+  const scoring = options.scored === 0
+    ? 0
+    : flopModel(sizes, { batch: options.scored }).forward.total;
+  const own = options.reused ? step.step.total - step.forward.total : step.step.total;
+  return (scoring + own) / step.step.total;
 }
 
 /**
@@ -162,7 +208,8 @@ async function interleaved(
   const data = loopDataset(config, { random: new Random(2) });
   const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
   const fitMs: number[] = [], bareMs: number[] = [];
-  let previous = 0, priced = 0, steps = 0;
+  let previous = 0, priced = 0, flopPriced = 0, steps = 0;
+  let last = { scored: -1, reused: false, price: 0 };
   const b = config.batch;
   const counting: Sampler = {
     name: sampler.name,
@@ -171,6 +218,14 @@ async function interleaved(
       // fit's count: 3b for the step plus the sampler's forward-equivalents (B without reuse of
       // the presample's pass, B − b with it: (B + 3b)/(3b) or (B + 2b)/(3b))
       priced += (3 * b + batch.forwardEquivalents) / (3 * b);
+      // the scored columns: forward-equivalents at one per column, plus the b a carried pass saves
+      const reused = batch.pass !== undefined;
+      const scored = batch.forwardEquivalents + (reused ? b : 0);
+      if (scored !== last.scored || reused !== last.reused) {
+        // computed once per kind of batch: nothing is allocated in the timed steps after that
+        last = { scored, reused, price: flopPrice(config.sizes, { batch: b, scored, reused }) };
+      }
+      flopPriced += last.price;
       steps++;
       return batch;
     },
@@ -202,6 +257,7 @@ async function interleaved(
     bareMs: median(bareMs),
     ratio: median(ratios),
     price: priced / steps,
+    flopPrice: flopPriced / steps,
   };
 }
 
@@ -238,6 +294,7 @@ export async function measureTrainingLoop(
     fit_over_bare: fitOverBare,
     presampled_step_ms: presampled.fitMs,
     presampled_over_price: presampledOverBare / (fitOverBare * presampled.price),
+    presampled_over_flop_price: presampledOverBare / (fitOverBare * presampled.flopPrice),
   };
 }
 
