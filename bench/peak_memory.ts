@@ -8,9 +8,11 @@
  *
  * ```sh
  * deno run --allow-all bench/peak_memory.ts --label "full, after" \
- *   [--until REGEX] [--out results/bench] -- deno task repro --full --out /tmp/full
+ *   [--until REGEX] [--seconds S] [--out results/bench] -- deno task repro --full --out /tmp/full
  * ```
  *
+ * `--seconds S` stops it the same way after S seconds (a run longer than the time there is: the
+ * row says how far it got, and its peak so far).
  * `--until REGEX` stops the command (SIGTERM to its whole tree) at the first output line that
  * matches, so that a long run can be measured up to a named stage: the row then says
  * `complete=false` and the stage reached. A worker thread is part of its process: the repro's
@@ -30,7 +32,7 @@ export interface PeakMemoryRow extends CsvRow {
   label: string;
   /** The command line. */
   command: string;
-  /** Whether the command ran to its end (false when `--until` stopped it). */
+  /** Whether the command ran to its end (false when `--until` or `--seconds` stopped it). */
   complete: boolean;
   /** The last output line seen (the stage reached). */
   stage: string;
@@ -122,7 +124,7 @@ function readProc(pid: number, file: string): string | null {
  */
 export async function measurePeakMemory(
   command: readonly string[],
-  options: { label: string; until?: RegExp },
+  options: { label: string; until?: RegExp; seconds?: number },
 ): Promise<PeakMemoryRow> {
   if (readProc(Deno.pid, "status") === null) {
     throw new Error(
@@ -157,6 +159,9 @@ export async function measurePeakMemory(
     }
   };
   const timer = setInterval(poll, 250);
+  const limit = options.seconds === undefined
+    ? undefined
+    : setTimeout(() => stopped || stop(), options.seconds * 1000);
   const decoder = new TextDecoder();
   let pending = "";
   try {
@@ -173,6 +178,7 @@ export async function measurePeakMemory(
     poll();
   } finally {
     clearInterval(timer);
+    clearTimeout(limit);
   }
   const status = await child.status;
   if (!stopped && !status.success) {
@@ -211,18 +217,31 @@ if (import.meta.main) {
   const split = Deno.args.indexOf("--");
   const { values } = parseArgs({
     args: split < 0 ? Deno.args : Deno.args.slice(0, split),
-    options: { label: { type: "string" }, until: { type: "string" }, out: { type: "string" } },
+    options: {
+      label: { type: "string" },
+      until: { type: "string" },
+      seconds: { type: "string" },
+      out: { type: "string" },
+    },
     strict: true,
   });
   const command = split < 0 ? [] : Deno.args.slice(split + 1);
   if (values.label === undefined || command.length === 0) {
-    console.error("usage: bench/peak_memory.ts --label NAME [--until REGEX] [--out DIR] -- CMD…");
+    console.error(
+      "usage: bench/peak_memory.ts --label NAME [--until REGEX] [--seconds S] [--out DIR] -- CMD…",
+    );
+    Deno.exit(2);
+  }
+  const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+  if (seconds !== undefined && !(seconds > 0)) {
+    console.error(`peak_memory: --seconds must be a positive number, got '${values.seconds}'`);
     Deno.exit(2);
   }
   try {
     const row = await measurePeakMemory(command, {
       label: values.label,
       until: values.until === undefined ? undefined : new RegExp(values.until),
+      seconds,
     });
     const out = values.out ?? resultsDir("bench");
     await recordPeakMemory(out, row);

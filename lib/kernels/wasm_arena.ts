@@ -226,6 +226,30 @@ export function allocateKernelArray(length: number): Float64Array {
 }
 
 /**
+ * A zero-filled view of `length` doubles at `byteOffset` of the products' WebAssembly memory: a
+ * region {@link allocateKernelArray} gave out before, handed out again (lib/kernel_lease.ts reuses
+ * released regions this way). Null where arrays do not live in that memory.
+ *
+ * @example
+ * ```ts
+ * import { allocateKernelArray } from "@lib/kernels/mod.ts";
+ * import { kernelArrayAt } from "@lib/kernels/wasm_arena.ts";
+ * import assert from "node:assert/strict";
+ * const a = allocateKernelArray(8);
+ * a.fill(1);
+ * const again = kernelArrayAt(a.byteOffset, 4);
+ * if (again !== null) assert.deepEqual(Array.from(a), [0, 0, 0, 0, 1, 1, 1, 1]);
+ * ```
+ */
+export function kernelArrayAt(byteOffset: number, length: number): Float64Array | null {
+  const engine = loadWasm();
+  if (engine === null || !resizable) return null;
+  const array = new Float64Array(engine.memory.buffer, byteOffset, length);
+  array.fill(0);
+  return array;
+}
+
+/**
  * Whether the WebAssembly SIMD products can run here (compiles the module on first call).
  *
  * @example
