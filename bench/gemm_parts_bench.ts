@@ -17,6 +17,7 @@
 import { loadWasm } from "@lib/kernels/wasm_arena.ts";
 import { allocateKernelArray } from "@lib/kernels/mod.ts";
 import { assembleWat } from "../tools/build_wasm.ts";
+import { peakFunctionWat } from "./simd_peak.ts";
 
 const engine = loadWasm();
 if (engine === null) {
@@ -62,29 +63,13 @@ function broadcastTile(mr: number, v: number, aLoad: "v128.load64_splat" | "v128
 async function variant(
   tile: string,
 ): Promise<{ run(...a: number[]): void; peak(n: number): number }> {
-  const chains = Array.from({ length: 12 }, (_, i) => `$p${i}`);
-  const fma = chains.map((p) =>
-    `(local.set ${p} (f64x2.relaxed_madd (local.get $x) (local.get ${p}) (local.get $y)))`
-  ).join("\n");
-  // every chain feeds the result, or the compiler drops the unused ones
-  const sum = chains.slice(1).reduce(
-    (s, p) => `(f64x2.add ${s} (local.get ${p}))`,
-    "(local.get $p0)",
-  );
   const text = `(module (import "env" "memory" (memory 1 65536 shared)) ${tile}
     (func (export "run") (param $reps i32) (param $kc i32) (param $ap i32) (param $bp i32)
       (param $c i32)
       (loop $r (call $tile (local.get $kc) (local.get $ap) (local.get $bp) (local.get $c))
         (local.set $reps (i32.sub (local.get $reps) (i32.const 1)))
         (br_if $r (local.get $reps))))
-    (func (export "peak") (param $n i32) (result f64)
-      ${chains.map((p) => `(local ${p} v128)`).join(" ")} (local $x v128) (local $y v128)
-      (local.set $x (f64x2.splat (f64.const 1.0000001)))
-      (local.set $y (f64x2.splat (f64.const 0.9999999)))
-      (loop $l ${fma}
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br_if $l (local.get $n)))
-      (f64x2.extract_lane 0 ${sum})))`;
+    ${peakFunctionWat()})`;
   const { instance } = await WebAssembly.instantiate(await assembleWat(text), {
     env: { memory: engine!.memory },
   });

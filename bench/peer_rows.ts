@@ -158,6 +158,11 @@ export function peersMarkdown(outcome: PeersOutcome): string {
     "sgdlab / torch f64": f64?.sgdlab_over_torch,
     "sgdlab / torch f32": f32?.sgdlab_over_torch,
     [`≤ ${PEER_TARGET}× f64`]: f64 ? (f64.sgdlab_over_torch <= PEER_TARGET ? "met" : "MISSED") : "",
+    "sgdlab GFLOP/s": f64?.sgdlab_gflops ?? f32?.sgdlab_gflops,
+    "torch f64 GFLOP/s": f64?.torch_gflops,
+    ...(m.simdPeakGflops === undefined || f64 === undefined ? {} : {
+      "floor at the f64x2 limit": significant(f64.torch_gflops / m.simdPeakGflops, 3),
+    }),
   }));
   out.push(
     `PyTorch ${m.peer.torch} (Python ${m.peer.pythonVersion}, \`${m.peer.python}\`) on one ` +
@@ -179,6 +184,20 @@ export function peersMarkdown(outcome: PeersOutcome): string {
     markdownTable(table),
     "",
   );
+  if (m.simdPeakGflops !== undefined) {
+    out.push(
+      "GFLOP/s: the FLOP model of the step (lib/flops.ts) over the median time. `floor at the " +
+        "f64x2 limit` is the least ratio any kernel in WebAssembly could reach here: PyTorch's " +
+        "rate over the f64x2 limit of this machine, " +
+        `${significant(m.simdPeakGflops, 3)} GFLOP/s measured in the same rounds ` +
+        "(bench/simd_peak.ts: independent chains of fused multiply-adds on 128-bit vectors, no " +
+        "memory access, the best round). PyTorch's OpenBLAS runs 256-bit AVX2, twice the width: " +
+        `where the floor exceeds ${PEER_TARGET}, the target is out of reach of WebAssembly ` +
+        "SIMD; where sgdlab's ratio is far above its floor, the step loses time outside the " +
+        "products' peak (packing, elementwise maps, small products).",
+      "",
+    );
+  }
   const judged = rows.filter((r) => r.dtype === "f64");
   const misses = judged.filter((r) => r.sgdlab_over_torch > PEER_TARGET);
   out.push(

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { simdPeak } from "./simd_peak.ts";
 import { join } from "node:path";
 import {
   classifierConfig,
@@ -287,6 +288,11 @@ export interface PeerMeasurement {
   minMs: number;
   /** Per configuration, in the given order. */
   samples: PeerSamples[];
+  /**
+   * The f64x2 limit, GFLOP/s (bench/simd_peak.ts): one block per round among the others, the
+   * best round (the limit is what the machine can give, drift only lowers it).
+   */
+  simdPeakGflops?: number;
 }
 
 /**
@@ -369,8 +375,11 @@ export async function measurePeers(
       calls.push(c);
       log(`peers: built ${config.name} (calls per block: ${c.sgdlab}, ${c.f64}, ${c.f32})`);
     }
-    log(`peers: ${rounds} rounds of ${configs.length} configurations`);
+    const peak = await simdPeak();
+    groups.push([() => peak.run()]);
+    log(`peers: ${rounds} rounds of ${configs.length} configurations and the f64x2 limit`);
     const samples = await interleavedRounds(groups, rounds);
+    const peakMs = Math.min(...samples[configs.length][0]);
     return {
       peer: options.peer,
       rounds,
@@ -382,6 +391,7 @@ export async function measurePeers(
         torch: { f64: samples[i][1], f32: samples[i][2] },
         calls: calls[i],
       })),
+      simdPeakGflops: peak.flops / peakMs / 1e6,
     };
   } finally {
     await server.close();
