@@ -146,3 +146,23 @@ export class KernelLease {
     this.#held = [];
   }
 }
+
+const collected = new FinalizationRegistry<KernelLease>((lease) => lease.release());
+
+/**
+ * Releases `lease` once `owner` is garbage-collected (if it was not released before): for objects
+ * that lease kernel memory for their lifetime, such as a presampler's workspaces or a bench's
+ * workload, and may be dropped without a call to release it.
+ *
+ * @example
+ * ```ts
+ * import { KernelLease, releaseWhenCollected } from "@lib/kernel_lease.ts";
+ * const owner = {}, lease = new KernelLease();
+ * lease.array(16);
+ * releaseWhenCollected(owner, lease); // given back when `owner` is collected
+ * lease.release(); // or now: releasing twice is harmless
+ * ```
+ */
+export function releaseWhenCollected(owner: object, lease: KernelLease): void {
+  collected.register(owner, lease);
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import { courseSizes, type FlopModel, flopModel } from "./flops.ts";
-import { allocateKernelArray } from "./kernels/mod.ts";
+import { KernelLease, releaseWhenCollected } from "./kernel_lease.ts";
 import { type Loss, oneHot, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { Mlp, MlpPass } from "./mlp.ts";
@@ -186,6 +186,12 @@ export interface PassWorkload {
   backward(): void;
   /** A training step, `net.lossAndGradient(x, y, { loss, pass })`: forward + loss + backward. */
   step(): void;
+  /**
+   * Gives θ and the workspace's kernel memory back (lib/kernel_lease.ts) for later workloads of
+   * any shape; the workload must not be used afterwards. A workload that is collected gives it
+   * back as well, later.
+   */
+  release(): void;
 }
 
 /**
@@ -193,7 +199,7 @@ export interface PassWorkload {
  * cross-entropy), runs one forward pass and computes the output gradient that `backward()`
  * reuses. The backward pass is timed alone, on a stored forward pass, as in the course.
  * Like a training loop that keeps them, the parameters θ_l and the workspace live in the
- * products' WebAssembly memory (`allocateKernelArray`, `MlpPass`'s `kernelMemory`), so no product
+ * products' WebAssembly memory, leased (lib/kernel_lease.ts) until `release()`, so no product
  * copies its operands; the values are those of `Mlp.create` with the same generator, bit for bit.
  *
  * @example
@@ -212,9 +218,11 @@ export function passWorkload(config: PassConfig, options: { random: Random }): P
   const { random } = options;
   const { sizes, batch } = config;
   const drawn = Mlp.create(sizes, { random, activation: config.activation });
+  const lease = new KernelLease();
+  const allocate = (length: number) => lease.array(length);
   const net = new Mlp(
     drawn.thetas.map((t) => {
-      const data = allocateKernelArray(t.size);
+      const data = allocate(t.size);
       data.set(t.data);
       return new Matrix(t.rows, t.cols, data);
     }),
@@ -226,12 +234,12 @@ export function passWorkload(config: PassConfig, options: { random: Random }): P
     ? random.normalMatrix(out, batch)
     : oneHot(Array.from({ length: batch }, () => random.int(out)), out);
   const loss: Loss = resolveLoss(config.loss);
-  const pass = net.forward(x, new MlpPass(sizes, batch, { kernelMemory: true }));
+  const pass = net.forward(x, new MlpPass(sizes, batch, { allocate }));
   const gradOutput = loss.gradOutput(pass.output, y);
   // scaled by 1/B as lossAndGradient does (same rounding), so backward() = the step's backward
   const scale = 1 / batch;
   for (let i = 0; i < gradOutput.data.length; i++) gradOutput.data[i] *= scale;
-  return {
+  const workload: PassWorkload = {
     config,
     net,
     x,
@@ -242,7 +250,10 @@ export function passWorkload(config: PassConfig, options: { random: Random }): P
     forward: () => void net.forward(x, pass),
     backward: () => net.backward(pass, gradOutput),
     step: () => void net.lossAndGradient(x, y, { loss, pass }),
+    release: () => lease.release(),
   };
+  releaseWhenCollected(workload, lease);
+  return workload;
 }
 
 /** Median wall-clock milliseconds per call of each pass, from {@link timePasses}. */

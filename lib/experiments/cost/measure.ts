@@ -95,6 +95,7 @@ export function costTimings(
   return configs.map((config) => {
     const workload = passWorkload(config, { random: new Random(options.seed) });
     const t = timePasses(workload, { rounds: options.rounds ?? 7, minMs: options.minMs ?? 20 });
+    workload.release(); // its kernel memory serves the next configuration
     const row = costRow(config, t);
     return {
       ...row,
