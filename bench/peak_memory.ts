@@ -11,8 +11,9 @@
  *   [--until REGEX] [--seconds S] [--out results/bench] -- deno task repro --full --out /tmp/full
  * ```
  *
- * `--seconds S` stops it the same way after S seconds (a run longer than the time there is: the
- * row says how far it got, and its peak so far).
+ * `--seconds S` stops it the same way after S seconds, and so does a SIGINT or SIGTERM sent to
+ * this script (a run longer than the time there is: the row says how far it got, and its peak so
+ * far).
  * `--until REGEX` stops the command (SIGTERM to its whole tree) at the first output line that
  * matches, so that a long run can be measured up to a named stage: the row then says
  * `complete=false` and the stage reached. A worker thread is part of its process: the repro's
@@ -124,7 +125,7 @@ function readProc(pid: number, file: string): string | null {
  */
 export async function measurePeakMemory(
   command: readonly string[],
-  options: { label: string; until?: RegExp; seconds?: number },
+  options: { label: string; until?: RegExp; seconds?: number; signal?: AbortSignal },
 ): Promise<PeakMemoryRow> {
   if (readProc(Deno.pid, "status") === null) {
     throw new Error(
@@ -159,6 +160,7 @@ export async function measurePeakMemory(
     }
   };
   const timer = setInterval(poll, 250);
+  options.signal?.addEventListener("abort", () => stopped || stop());
   const limit = options.seconds === undefined
     ? undefined
     : setTimeout(() => stopped || stop(), options.seconds * 1000);
@@ -237,11 +239,17 @@ if (import.meta.main) {
     console.error(`peak_memory: --seconds must be a positive number, got '${values.seconds}'`);
     Deno.exit(2);
   }
+  // SIGINT or SIGTERM stops the measured run and records how far it got, as --seconds does
+  const interrupted = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => interrupted.abort());
+  }
   try {
     const row = await measurePeakMemory(command, {
       label: values.label,
       until: values.until === undefined ? undefined : new RegExp(values.until),
       seconds,
+      signal: interrupted.signal,
     });
     const out = values.out ?? resultsDir("bench");
     await recordPeakMemory(out, row);
