@@ -61,11 +61,15 @@ type Binary = (g: number, second: number, dst: number, count: number) => void;
 /** out[i] += alpha · x[i] over count entries: byte offsets of x and of out. */
 type Axpy = (alpha: number, x: number, dst: number, count: number) => void;
 
-/** One instance's maps, by name, and its axpy. */
+/** One instance's maps, by name, its axpy and its two reductions. */
 interface Maps {
   forward: Readonly<Record<string, Unary>>;
   backward: Readonly<Record<string, Binary>>;
   axpy: Axpy;
+  /** 1 when the count doubles at the byte offset are all finite, else 0. */
+  finite: (src: number, count: number) => number;
+  /** Σ x² of the count doubles at the byte offset, in four partial sums. */
+  sumSquares: (src: number, count: number) => number;
 }
 
 interface Engine {
@@ -85,6 +89,8 @@ interface Exports {
   sigmoid_backward: Binary;
   axpy: Axpy;
   logistic(src: number, g: number, dst: number, count: number, mode: number): void;
+  finite(src: number, count: number): number;
+  sum_squares(src: number, count: number): number;
 }
 
 /** Entries per WebAssembly call on the staging memory: two 16 KiB chunks, so that they stay in L1. */
@@ -124,6 +130,8 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Ma
         logistic(z, g, dst, m, SOFTPLUS_BACKWARD),
     }),
     axpy: e.axpy,
+    finite: e.finite,
+    sumSquares: e.sum_squares,
   };
 }
 
@@ -221,6 +229,63 @@ export function axpyInKernelMemory(
   // a shifted overlap would read entries the pairs have already written: the loop keeps order
   if (xo !== oo && xo < oo + 8 * n && oo < xo + 8 * n) return false;
   e.kernel.maps.axpy(alpha, xo, oo, n);
+  return true;
+}
+
+/** The kernel instance's maps when x[0..n) lives in the products' memory, else null. */
+function reducible(x: Float64Array, n: number): Maps | null {
+  const e = engine === undefined ? loadEngine() : engine;
+  if (e === null || e.kernel === null || x.buffer !== e.kernel.memory.buffer) return null;
+  return (n | 0) === n && n >= 0 && n <= x.length ? e.kernel.maps : null;
+}
+
+/**
+ * Whether x[0..n) are all finite, in WebAssembly SIMD, when x lives in the products' memory
+ * (z_l and the gradients while training): 1 or 0, the answer of the scalar loop of `allFinite`
+ * (lib/kernels/loops.ts), which calls it; −1 when it cannot run (an array elsewhere, n out of
+ * range, no WebAssembly SIMD), and the caller loops.
+ *
+ * @example
+ * ```ts
+ * import { finiteInKernelMemory } from "@lib/elementwise_kernel.ts";
+ * import { allocateKernelArray } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const z = allocateKernelArray(5);
+ * z.set([1, -2, 3, 1e308, 5]);
+ * if (finiteInKernelMemory(z, 5) !== -1) {
+ *   assert.equal(finiteInKernelMemory(z, 5), 1);
+ *   z[4] = -Infinity;
+ *   assert.equal(finiteInKernelMemory(z, 5), 0);
+ *   assert.equal(finiteInKernelMemory(z, 4), 1); // only the first n
+ * }
+ * assert.equal(finiteInKernelMemory(new Float64Array(3), 3), -1);
+ * ```
+ */
+export function finiteInKernelMemory(x: Float64Array, n: number): number {
+  const maps = reducible(x, n);
+  return maps === null ? -1 : maps.finite(x.byteOffset, n);
+}
+
+/**
+ * Adds Σ x² over x[0..n) (four partial sums, in WebAssembly SIMD) to `sum[0]` when x lives in
+ * the products' memory and returns true; false, adding nothing, when it cannot run. The sum is
+ * written, not returned: a double returned by a call that is not inlined is boxed.
+ *
+ * @example
+ * ```ts
+ * import { addSquaresInKernelMemory } from "@lib/elementwise_kernel.ts";
+ * import { allocateKernelArray } from "@lib/kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const g = allocateKernelArray(5), sum = Float64Array.of(1);
+ * g.set([1, 2, 3, 4, 5]);
+ * if (addSquaresInKernelMemory(g, 5, sum)) assert.equal(sum[0], 56);
+ * assert.equal(addSquaresInKernelMemory(new Float64Array(3), 3, sum), false);
+ * ```
+ */
+export function addSquaresInKernelMemory(x: Float64Array, n: number, sum: Float64Array): boolean {
+  const maps = reducible(x, n);
+  if (maps === null) return false;
+  sum[0] += maps.sumSquares(x.byteOffset, n);
   return true;
 }
 

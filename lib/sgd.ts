@@ -7,6 +7,7 @@
  */
 import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
 import { axpy, scaleColumns } from "./kernels/mod.ts";
+import { addSquaresInKernelMemory } from "./elementwise_kernel.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";
@@ -215,11 +216,18 @@ function squaredNorm(grads: readonly Matrix[]): number {
   return squared;
 }
 
-/** Σ g² in four partial sums: NaN or infinite when an entry is, else within n·ε of the sum in order. */
+/**
+ * Σ g² in four partial sums per array: NaN or infinite when an entry is, else within n·ε of the
+ * sum in order. Arrays in kernel memory (the gradients while training) are summed in WebAssembly
+ * SIMD (`addSquaresInKernelMemory`), the others here.
+ */
 function fastSquaredNorm(grads: readonly Matrix[]): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const wasm = SQUARES;
+  wasm[0] = 0;
   for (const g of grads) {
     const d = g.data, n = d.length;
+    if (addSquaresInKernelMemory(d, n, wasm)) continue;
     let k = 0;
     for (; k + 4 <= n; k += 4) {
       s0 += d[k] * d[k];
@@ -229,8 +237,11 @@ function fastSquaredNorm(grads: readonly Matrix[]): number {
     }
     for (; k < n; k++) s0 += d[k] * d[k];
   }
-  return (s0 + s1) + (s2 + s3);
+  return (s0 + s1) + (s2 + s3) + wasm[0];
 }
+
+/** {@link fastSquaredNorm}'s running sum of the arrays summed in WebAssembly. */
+const SQUARES = new Float64Array(1);
 
 /** Whether {@link fastSquaredNorm} is at most SAFE_SQUARED (so Σ g² in any order is finite). */
 function fastSquaredNormSafe(grads: readonly Matrix[]): boolean {

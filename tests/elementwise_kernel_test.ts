@@ -2,15 +2,18 @@ import assert from "node:assert/strict";
 import type { BigNumber } from "mathjs";
 import { Random } from "@lib/mod.ts";
 import {
+  addSquaresInKernelMemory,
   type ElementwiseBackend,
   elementwiseBackward,
   elementwiseForward,
   elementwiseKernelAvailable,
   type ElementwiseMap,
+  finiteInKernelMemory,
   logistic,
   softplusOf,
 } from "@lib/elementwise_kernel.ts";
 import { allocateKernelArray } from "@lib/kernels/wasm_arena.ts";
+import { allFinite } from "@lib/kernels/mod.ts";
 import { big, exact, math, ulpDistance, ulpError } from "./ulp_reference.ts";
 
 const HAS_WASM = elementwiseKernelAvailable();
@@ -268,4 +271,28 @@ Deno.test("the maps reject sizes beyond their arrays, unknown backends and unkno
     () => elementwiseForward("gelu" as "relu", z, { out: z, n: 1, backend: "typescript" }),
     /cannot compute "gelu": not an elementwise map/,
   );
+});
+
+Deno.test("the WebAssembly reductions agree with the loops: finiteness exactly, Σx² within n·ε", () => {
+  const random = new Random(77);
+  const x = allocateKernelArray(300), sum = new Float64Array(1);
+  for (let trial = 0; trial < 200; trial++) {
+    const n = random.int(300);
+    for (let i = 0; i < n; i++) x[i] = random.normal() * 10 ** random.int(8);
+    const bad = random.int(3); // 0: none, 1: NaN, 2: ±Infinity
+    if (bad > 0 && n > 0) x[random.int(n)] = bad === 1 ? NaN : (random.int(2) ? 1 : -1) * Infinity;
+    let loop = true, inOrder = 0;
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(x[i])) loop = false;
+      inOrder += x[i] * x[i];
+    }
+    const answer = finiteInKernelMemory(x, n);
+    if (answer === -1) return; // no WebAssembly SIMD here: the loops run instead
+    assert.equal(answer === 1, loop, `n=${n}`);
+    assert.equal(allFinite(x, { n }), loop);
+    sum[0] = 0;
+    assert.ok(addSquaresInKernelMemory(x, n, sum));
+    if (loop) assert.ok(Math.abs(sum[0] - inOrder) <= n * 2 ** -52 * inOrder, `n=${n}`);
+    else assert.ok(!Number.isFinite(sum[0]));
+  }
 });

@@ -80,7 +80,8 @@ export async function assembleWat(
   try {
     // wabt's typings omit validate's features argument; without it, shared memories are refused
     (module as unknown as { validate(features: object): void }).validate(features);
-    return new Uint8Array(module.toBinary({}).buffer);
+    // with the functions' names, so that CPU profiles name them (bench/step_profile.ts)
+    return new Uint8Array(module.toBinary({ write_debug_names: true }).buffer);
   } finally {
     module.destroy();
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { axpyInKernelMemory } from "../elementwise_kernel.ts";
+import { axpyInKernelMemory, finiteInKernelMemory } from "../elementwise_kernel.ts";
 import { kernelCounters } from "./counters.ts";
 
 /**
@@ -104,9 +104,13 @@ export function scaleColumns(
   kernelCounters.elementwiseOps += rows * cols;
 }
 
+/** From this many entries on, {@link allFinite} of an array in kernel memory runs in WebAssembly. */
+const FINITE_WASM_MIN = 64;
+
 /**
  * Whether x[0..n) are all finite: one pass that sums v·0 (NaN exactly when some v is NaN or
- * ±Infinity) in four independent accumulators.
+ * ±Infinity) in four independent accumulators; in WebAssembly SIMD when x lives in the products'
+ * memory (`finiteInKernelMemory` of lib/elementwise_kernel.ts), with the same answer.
  *
  * @example
  * ```ts
@@ -118,6 +122,10 @@ export function scaleColumns(
  * ```
  */
 export function allFinite(x: Float64Array, { n }: { n: number }): boolean {
+  if (n >= FINITE_WASM_MIN) {
+    const answer = finiteInKernelMemory(x, n); // in WebAssembly when x lives in kernel memory
+    if (answer !== -1) return answer === 1;
+  }
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
   for (; i + 4 <= n; i += 4) {
     s0 += x[i] * 0;

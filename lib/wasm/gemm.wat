@@ -322,7 +322,7 @@
   ;; C (m×n, row stride ldc elements) = A·B, or C + A·B when `beta` is 1, for k ≥ 1.
   ;; `work` points to WORK_BYTES = 262144 + 2097152 + 128 bytes of scratch: the packed
   ;; block of A (8·MC·KC), the packed block of B (8·KC·NC) and one tile.
-  (func (export "gemm") (param $m i32) (param $n i32) (param $k i32)
+  (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32)
     (param $a i32) (param $ars i32) (param $acs i32)
     (param $b i32) (param $brs i32) (param $bcs i32)
     (param $c i32) (param $ldc i32) (param $beta i32) (param $work i32)

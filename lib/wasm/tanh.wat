@@ -50,7 +50,7 @@
   ;; dst[i] = tanh(src[i]) for i < count (byte offsets; dst may equal src). Works on pairs; an
   ;; odd count's last entry is loaded and stored alone (v128.load64_zero, v128.store64_lane),
   ;; so nothing past dst[count − 1] is written nor past src[count − 1] read.
-  (func (export "tanh") (param $src i32) (param $dst i32) (param $count i32)
+  (func $tanh (export "tanh") (param $src i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $pair i32) (local $out v128)
     (local $x v128) (local $a v128) (local $z v128) (local $p v128) (local $q v128)
     (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128) (local $h v128)
@@ -157,7 +157,7 @@
 ;; its order, each rounded once (no fused multiply-add), so they give its bits too.
 
   ;; dst[i] = src[i] > 0 ? src[i] : 0
-  (func (export "relu") (param $src i32) (param $dst i32) (param $count i32)
+  (func $relu (export "relu") (param $src i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128) (local $u v128) (local $v v128)
     (local.set $one (v128.const f64x2 1 1))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
@@ -184,7 +184,7 @@
         (v128.store64_lane 0 (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero)))))))
 
   ;; dst[i] = z[i] > 0 ? g[i] : 0 (relu′(z) ∘ g)
-  (func (export "relu_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
+  (func $relu_backward (export "relu_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128)
     (local $u v128) (local $v v128) (local $s v128) (local $t v128)
     (local.set $one (v128.const f64x2 1 1))
@@ -218,7 +218,7 @@
         (v128.store64_lane 0 (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $s) (local.get $zero)))))))
 
   ;; dst[i] = g[i]·(1 − x[i]·x[i]) (tanh′ ∘ g from x = tanh z; x in the second argument)
-  (func (export "tanh_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
+  (func $tanh_backward (export "tanh_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128)
     (local $u v128) (local $v v128) (local $s v128) (local $t v128)
     (local.set $one (v128.const f64x2 1 1))
@@ -252,7 +252,7 @@
         (v128.store64_lane 0 (local.get $dst) (f64x2.mul (local.get $u) (f64x2.sub (local.get $one) (f64x2.mul (local.get $s) (local.get $s))))))))
 
   ;; dst[i] = g[i]·x[i]·(1 − x[i]) (sigmoid′ ∘ g from x = σ(z); x in the second argument)
-  (func (export "sigmoid_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
+  (func $sigmoid_backward (export "sigmoid_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128)
     (local $u v128) (local $v v128) (local $s v128) (local $t v128)
     (local.set $one (v128.const f64x2 1 1))
@@ -288,7 +288,7 @@
   ;; dst[i] = dst[i] + alpha·x[i] (the SGD update θ ← θ − η g with alpha = −η): a multiply, then
   ;; an add, each rounded once (no fused multiply-add), so the bits of the scalar
   ;; `out[i] += alpha * x[i]` (addition commutes exactly). dst may equal x.
-  (func (export "axpy") (param $alpha f64) (param $x i32) (param $dst i32) (param $count i32)
+  (func $axpy (export "axpy") (param $alpha f64) (param $x i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $a v128)
     (local.set $a (f64x2.splat (local.get $alpha)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $count) (i32.const 3))))
@@ -314,6 +314,63 @@
         (f64.store (local.get $dst)
           (f64.add (f64.load (local.get $dst)) (f64.mul (local.get $alpha) (f64.load (local.get $x))))))))
 
+;; Two reductions over count doubles at src, for lib/kernels/loops.ts's checks of arrays that live
+;; in the products' memory (z_l in the forward pass, the gradients after the backward pass).
+
+  ;; 1 when every entry is finite, else 0: the sum of x·0 over the entries (x·0 is 0 for a finite
+  ;; x and NaN for NaN or ±∞) in four partial sums, which is NaN exactly when an entry is not
+  ;; finite, in any order: the answer of the scalar loop of `allFinite`.
+  (func $finite (export "finite") (param $src i32) (param $count i32) (result i32)
+    (local $end i32) (local $s0 v128) (local $s1 v128) (local $zero v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 32)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (v128.load (local.get $src)) (local.get $zero))))
+        (local.set $s1
+          (f64x2.add (local.get $s1) (f64x2.mul (v128.load offset=16 (local.get $src)) (local.get $zero))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br $next)))
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $src)) (i32.const 16))
+      (then
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (v128.load (local.get $src)) (local.get $zero))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))))
+    (if (i32.lt_u (local.get $src) (local.get $end))
+      (then
+        (local.set $s1
+          (f64x2.add (local.get $s1) (f64x2.mul (v128.load64_zero (local.get $src)) (local.get $zero))))))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    ;; both lanes equal themselves unless one is NaN
+    (i64x2.all_true (f64x2.eq (local.get $s0) (local.get $s0))))
+
+  ;; Σ x² over the entries in four partial sums (a multiply, then an add, each rounded): within
+  ;; count·ε of the sum in order, and not finite exactly when that one is not finite or
+  ;; overflows near the largest double. `Sgd.step` decides with it whether ‖g‖ must be summed in
+  ;; order (lib/sgd.ts).
+  (func $sum_squares (export "sum_squares") (param $src i32) (param $count i32) (result f64)
+    (local $end i32) (local $s0 v128) (local $s1 v128) (local $x v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.lt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 32)))
+        (local.set $x (v128.load (local.get $src)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $x) (local.get $x))))
+        (local.set $x (v128.load offset=16 (local.get $src)))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $x) (local.get $x))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br $next)))
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $src)) (i32.const 16))
+      (then
+        (local.set $x (v128.load (local.get $src)))
+        (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $x) (local.get $x))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))))
+    (if (i32.lt_u (local.get $src) (local.get $end))
+      (then
+        (local.set $x (v128.load64_zero (local.get $src)))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $x) (local.get $x))))))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+
   ;; The logistic family, from one exponential: with a = |z| clamped to 746 (where e^{−a} is
   ;; below half the smallest subnormal), a = k·ln 2 + r as in `tanh`, and g± = 2 + (h ± r)
   ;; (g = r·coth(r/2)), e^{−a} = 2^{−k}·g−/g+ = S/g+ with S = 2^{−k}·g−, scaled by two powers
@@ -327,7 +384,7 @@
   ;;   2·atanh(w) = 2w + w·R(w²) with fdlibm's log polynomial R (Lg1…Lg7, error below 2^−58.45).
   ;;
   ;; NaN propagates; z = +∞ gives 1, ∞ and g; z = −∞ gives 0, 0 and 0·g.
-  (func (export "logistic") (param $src i32) (param $g i32) (param $dst i32) (param $count i32)
+  (func $logistic (export "logistic") (param $src i32) (param $g i32) (param $dst i32) (param $count i32)
     (param $mode i32)
     (local $end i32) (local $pair i32)
     (local $x v128) (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128)
