@@ -1,6 +1,6 @@
 /**
  * `deno task bench:report [--quick] [--from FILE] [--out DIR] [--peers [--python CMD]]
- * [--training-loop]`: runs
+ * [--training-loop] [--threads]`: runs
  * `deno bench --json bench/forward_backward_bench.ts` in a subprocess (or reads a saved JSON with
  * `--from`), and writes under `results/bench/`:
  *
@@ -22,10 +22,13 @@
  * install PyTorch and carries on.
  *
  * When `<out>/training_loop.csv` exists (written by bench/training_loop.ts), REPORT.md gives its
- * table (bench/training_loop_section.ts); `--training-loop` runs that script first.
+ * table (bench/training_loop_section.ts); `--training-loop` runs that script first. Likewise
+ * `threads.csv`, one kernel thread against two (bench/threads_section.ts), which `--threads`
+ * measures first.
  *
  * @module
  */
+import { readThreads, runThreads, threadsMarkdown } from "./threads_section.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
@@ -43,7 +46,7 @@ import {
 import { flopModel, passConfigFromName } from "@lib/mod.ts";
 import { describeMachine, machineInfo } from "@lib/machine.ts";
 import { markdownTable, type TableRows, textTable } from "@lib/table.ts";
-import { readCsv, repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
+import { type CsvRow, readCsv, repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
 import { saveChart } from "@lib/plot.ts";
 import { signedPercent, significant } from "@lib/format.ts";
 import { PEER_COLUMNS, peersMarkdown, type PeersOutcome } from "./peer_rows.ts";
@@ -273,6 +276,8 @@ export function reportMarkdown(input: {
   trainingLoop?: TrainingLoopTables | null;
   /** The PyTorch comparison (`--peers`), absent without it. */
   peers?: PeersOutcome;
+  /** The rows of `threads.csv` (bench/threads_section.ts), absent or null without it. */
+  threads?: CsvRow[] | null;
   /**
    * Peak resident memory of the reproductions, one row per run (say `run`, `peak_rss_gib`),
    * measured outside bench:report; absent until someone provides them.
@@ -384,6 +389,7 @@ export function reportMarkdown(input: {
   );
   if (input.trainingLoop) out.push(trainingLoopMarkdown(input.trainingLoop));
   if (input.peers) out.push(peersMarkdown(input.peers));
+  if (input.threads) out.push(threadsMarkdown(input.threads));
   out.push("## Agreement of mean, p75 and minimum", "");
   const noisy = details.filter((d) => d.noisy);
   out.push(
@@ -444,6 +450,7 @@ async function main(args: string[]): Promise<void> {
       peers: { type: "boolean", default: false },
       python: { type: "string" },
       "training-loop": { type: "boolean", default: false },
+      threads: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -466,6 +473,9 @@ async function main(args: string[]): Promise<void> {
       console.error(`bench:report: ${(e as Error).message}; the report carries on without it`)
     );
   }
+  if (values.threads) {
+    await runThreads({ quick: values.quick, out, log: (line) => console.error(line) });
+  }
   const peers = values.peers
     ? await comparePeers(out, { quick: values.quick, python: values.python })
     : undefined;
@@ -482,6 +492,7 @@ async function main(args: string[]): Promise<void> {
       date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
       trainingLoop: await readTrainingLoop(out),
       peers,
+      threads: await readThreads(out),
       memory: await readMemory(out),
     }),
   );

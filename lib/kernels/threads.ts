@@ -212,7 +212,12 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
             if (!(mine & (1 << i))) runChunk(engine, call, axis, size, i);
           }
         }
-        judgeSplit(ok && done < count, performance.now() - mid, mid - start);
+        judgeSplit(ok && done < count, {
+          waited: performance.now() - mid,
+          worked: mid - start,
+          done,
+          count,
+        });
         return;
       }
     }
@@ -223,12 +228,18 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
 
 /**
  * Backs off from splitting when the helper did not pay: it took no chunk (it got no core in
- * time) or this thread waited for it longer than a quarter of its own work. The pause doubles
- * from 16 to 1024 large products while that repeats, and ends at the first split that pays,
- * so that a busy second core costs little more than an occasional trial.
+ * time), or the split took longer than this thread alone would have, estimated from its own
+ * chunks (its work per chunk times the chunks; waiting for a helper that was descheduled for a
+ * moment on a shared host still pays while the split beats that). The pause doubles from 16 to
+ * 1024 large products while that repeats, and ends at the first split that pays, so that a busy
+ * second core costs little more than an occasional trial.
  */
-function judgeSplit(helped: boolean, waited: number, worked: number): void {
-  if (helped && waited <= 0.25 * worked) splitBackoff = 0;
+function judgeSplit(
+  helped: boolean,
+  { waited, worked, done, count }: { waited: number; worked: number; done: number; count: number },
+): void {
+  const alone = done > 0 ? (worked / done) * count : Infinity;
+  if (helped && worked + waited < alone) splitBackoff = 0;
   else {
     splitBackoff = Math.min(1024, Math.max(16, 2 * splitBackoff));
     skipSplits = splitBackoff;
