@@ -55,6 +55,8 @@
     (local $x v128) (local $a v128) (local $z v128) (local $p v128) (local $q v128)
     (local $y v128) (local $kf v128) (local $k v128) (local $r v128) (local $w v128) (local $h v128)
     (local $gp v128) (local $gm v128) (local $small v128)
+    ;; the second pair of the two-pair loop
+    (local $x2 v128) (local $a2 v128) (local $z2 v128) (local $p2 v128) (local $q2 v128) (local $y2 v128) (local $kf2 v128) (local $k2 v128) (local $r2 v128) (local $w2 v128) (local $h2 v128) (local $gp2 v128) (local $gm2 v128) (local $small2 v128) (local $out2 v128)
     ;; constants, hoisted out of the loop (a v128.const inside it is rebuilt on every pass)
     (local $P0 v128) (local $P1 v128) (local $P2 v128) (local $P3 v128)
     (local $Q1 v128) (local $Q2 v128) (local $Q3 v128) (local $Q4 v128)
@@ -92,6 +94,103 @@
     (local.set $ln2lo (v128.const f64x2 -0x1.a39ef35793c76p-33 -0x1.a39ef35793c76p-33))
     (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
+    ;; two pairs at a time, as long as four entries remain: the pairs' chains are independent, so
+    ;; their latencies overlap (each entry's operations and bits are those of the one-pair loop)
+    (block $fours
+      (loop $next4
+        (br_if $fours (i32.lt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 32)))
+        (local.set $x (v128.load (local.get $src)))
+        (local.set $x2 (v128.load offset=16 (local.get $src)))
+        (local.set $a (f64x2.abs (local.get $x)))
+        ;; a < 0.875: num = a·z·P(z), den = Q(z)
+        (local.set $z (f64x2.mul (local.get $a) (local.get $a)))
+        (local.set $p (f64x2.relaxed_madd (local.get $z) (local.get $P3) (local.get $P2)))
+        (local.set $p (f64x2.relaxed_madd (local.get $z) (local.get $p) (local.get $P1)))
+        (local.set $p (f64x2.relaxed_madd (local.get $z) (local.get $p) (local.get $P0)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $Q4) (local.get $Q3)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $q) (local.get $Q2)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $q) (local.get $Q1)))
+        (local.set $q (f64x2.relaxed_madd (local.get $z) (local.get $q) (local.get $one)))
+        (local.set $p (f64x2.mul (f64x2.mul (local.get $a) (local.get $z)) (local.get $p)))
+        ;; a ≥ 0.875: y = 2·min(a, 22) = k·ln 2 + r (pmin keeps a NaN)
+        (local.set $y (f64x2.pmin (local.get $a) (local.get $clamp)))
+        (local.set $y (f64x2.add (local.get $y) (local.get $y)))
+        (local.set $kf (f64x2.relaxed_madd (local.get $y) (local.get $invln2) (local.get $magic)))
+        (local.set $k (f64x2.sub (local.get $kf) (local.get $magic)))
+        (local.set $r (f64x2.relaxed_madd (local.get $k) (local.get $ln2hi) (local.get $y)))
+        (local.set $r (f64x2.relaxed_madd (local.get $k) (local.get $ln2lo) (local.get $r)))
+        ;; h = g − 2 = w·(G1 + w·(G2 + … + w·G6)), w = r²
+        (local.set $w (f64x2.mul (local.get $r) (local.get $r)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $G6) (local.get $G5)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G4)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G3)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G2)))
+        (local.set $h (f64x2.relaxed_madd (local.get $w) (local.get $h) (local.get $G1)))
+        (local.set $h (f64x2.mul (local.get $w) (local.get $h)))
+        (local.set $gp (f64x2.add (local.get $two) (f64x2.add (local.get $h) (local.get $r))))
+        (local.set $gm (f64x2.add (local.get $two) (f64x2.sub (local.get $h) (local.get $r))))
+        ;; 2^k·(g + r): k sits in the low bits of kf, shifted into the exponent field
+        (local.set $gp (i64x2.add (local.get $gp) (i64x2.shl (local.get $kf) (i32.const 52))))
+        ;; pick a formula per lane (the mask lanes are all ones or all zeros), divide once
+        (local.set $small (f64x2.lt (local.get $a) (local.get $switch)))
+        (local.set $out
+          (v128.or
+            (v128.and (local.get $x) (local.get $sign))
+            (f64x2.add
+              (i64x2.relaxed_laneselect (local.get $a) (local.get $one) (local.get $small))
+              (f64x2.div
+                (i64x2.relaxed_laneselect (local.get $p)
+                  (f64x2.mul (local.get $gm) (local.get $minus2)) (local.get $small))
+                (i64x2.relaxed_laneselect (local.get $q)
+                  (f64x2.add (local.get $gp) (local.get $gm)) (local.get $small))))))
+        (local.set $a2 (f64x2.abs (local.get $x2)))
+        ;; a < 0.875: num = a·z·P(z), den = Q(z)
+        (local.set $z2 (f64x2.mul (local.get $a2) (local.get $a2)))
+        (local.set $p2 (f64x2.relaxed_madd (local.get $z2) (local.get $P3) (local.get $P2)))
+        (local.set $p2 (f64x2.relaxed_madd (local.get $z2) (local.get $p2) (local.get $P1)))
+        (local.set $p2 (f64x2.relaxed_madd (local.get $z2) (local.get $p2) (local.get $P0)))
+        (local.set $q2 (f64x2.relaxed_madd (local.get $z2) (local.get $Q4) (local.get $Q3)))
+        (local.set $q2 (f64x2.relaxed_madd (local.get $z2) (local.get $q2) (local.get $Q2)))
+        (local.set $q2 (f64x2.relaxed_madd (local.get $z2) (local.get $q2) (local.get $Q1)))
+        (local.set $q2 (f64x2.relaxed_madd (local.get $z2) (local.get $q2) (local.get $one)))
+        (local.set $p2 (f64x2.mul (f64x2.mul (local.get $a2) (local.get $z2)) (local.get $p2)))
+        ;; a ≥ 0.875: y = 2·min(a, 22) = k·ln 2 + r (pmin keeps a NaN)
+        (local.set $y2 (f64x2.pmin (local.get $a2) (local.get $clamp)))
+        (local.set $y2 (f64x2.add (local.get $y2) (local.get $y2)))
+        (local.set $kf2 (f64x2.relaxed_madd (local.get $y2) (local.get $invln2) (local.get $magic)))
+        (local.set $k2 (f64x2.sub (local.get $kf2) (local.get $magic)))
+        (local.set $r2 (f64x2.relaxed_madd (local.get $k2) (local.get $ln2hi) (local.get $y2)))
+        (local.set $r2 (f64x2.relaxed_madd (local.get $k2) (local.get $ln2lo) (local.get $r2)))
+        ;; h = g − 2 = w·(G1 + w·(G2 + … + w·G6)), w = r²
+        (local.set $w2 (f64x2.mul (local.get $r2) (local.get $r2)))
+        (local.set $h2 (f64x2.relaxed_madd (local.get $w2) (local.get $G6) (local.get $G5)))
+        (local.set $h2 (f64x2.relaxed_madd (local.get $w2) (local.get $h2) (local.get $G4)))
+        (local.set $h2 (f64x2.relaxed_madd (local.get $w2) (local.get $h2) (local.get $G3)))
+        (local.set $h2 (f64x2.relaxed_madd (local.get $w2) (local.get $h2) (local.get $G2)))
+        (local.set $h2 (f64x2.relaxed_madd (local.get $w2) (local.get $h2) (local.get $G1)))
+        (local.set $h2 (f64x2.mul (local.get $w2) (local.get $h2)))
+        (local.set $gp2 (f64x2.add (local.get $two) (f64x2.add (local.get $h2) (local.get $r2))))
+        (local.set $gm2 (f64x2.add (local.get $two) (f64x2.sub (local.get $h2) (local.get $r2))))
+        ;; 2^k·(g + r): k sits in the low bits of kf, shifted into the exponent field
+        (local.set $gp2 (i64x2.add (local.get $gp2) (i64x2.shl (local.get $kf2) (i32.const 52))))
+        ;; pick a formula per lane (the mask lanes are all ones or all zeros), divide once
+        (local.set $small2 (f64x2.lt (local.get $a2) (local.get $switch)))
+        (local.set $out2
+          (v128.or
+            (v128.and (local.get $x2) (local.get $sign))
+            (f64x2.add
+              (i64x2.relaxed_laneselect (local.get $a2) (local.get $one) (local.get $small2))
+              (f64x2.div
+                (i64x2.relaxed_laneselect (local.get $p2)
+                  (f64x2.mul (local.get $gm2) (local.get $minus2)) (local.get $small2))
+                (i64x2.relaxed_laneselect (local.get $q2)
+                  (f64x2.add (local.get $gp2) (local.get $gm2)) (local.get $small2))))))
+        (v128.store (local.get $dst) (local.get $out))
+        (v128.store offset=16 (local.get $dst) (local.get $out2))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $next4)))
+    ;; the last 0 to 3 entries: pairs, then a single one
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
