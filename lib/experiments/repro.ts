@@ -4,8 +4,8 @@
  * reproductions into `results/<name>/` (CSV, SVG, PNG, NOTES.md) and writes `results/REPORT.md`.
  *
  * ```
- * deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N] [--out DIR]
- *                 [--publish] [--verbose]
+ * deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N]
+ *                 [--units REGEX] [--out DIR] [--publish] [--verbose]
  * deno task repro:merge [--from DIR]... [--out DIR] [same --only/--seed/--full]
  * ```
  *
@@ -62,6 +62,8 @@ export interface ReproArgs {
   workers: number;
   /** Shard to run, or null for all units. */
   shard: Shard | null;
+  /** Run only the units whose id matches, or null for all. */
+  units: RegExp | null;
   /** Results folder. */
   out: string;
   /** Combine shard outputs instead of running. */
@@ -79,7 +81,7 @@ export interface ReproArgs {
 /** The usage text of `repro` and `repro:merge` (`--help`). */
 export const usage =
   `usage: deno task repro [--only NAME]... [--seed N] [--full] [--workers N] [--shard K/N]
-                       [--out DIR] [--publish] [--verbose]
+                       [--units REGEX] [--out DIR] [--publish] [--verbose]
        deno task repro:merge [--from DIR]... [--out DIR] [--only NAME]... [--seed N] [--full]
   --only NAME    run this reproduction; repeat the flag for several (they run in the order
                  below): ${reproductions.map((r) => r.name).join(", ")}
@@ -87,6 +89,7 @@ export const usage =
   --full         the paper-scale profile (default: quick)
   --workers N    worker threads for independent units, 1 to ${WORKERS_MAX} (default: cores)
   --shard K/N    run only the K-th of N disjoint slices of the units (1 <= K <= N <= ${SHARDS_MAX})
+  --units REGEX  run only the units whose id matches (as a shard: stored, not combined)
   --out DIR      results folder (default results/); created if missing, its parent must exist
   --from DIR     with repro:merge: a folder to take units from (repeatable)
   --publish      copy every chart's PNG to docs/figures/ (for the README)
@@ -100,6 +103,7 @@ const flagSpec = {
   full: { type: "boolean" },
   workers: { type: "string" },
   shard: { type: "string" },
+  units: { type: "string" },
   out: { type: "string" },
   merge: { type: "boolean" },
   from: { type: "string", repeatable: true },
@@ -130,6 +134,8 @@ function folderArg(flag: string, value: string): string {
  * assert.throws(() => parseReproArgs(["--seed", "1e3"]), /from 0 to 4294967295/);
  * assert.throws(() => parseReproArgs(["--seed", "1", "--seed", "2"]), /--seed given twice/);
  * assert.throws(() => parseReproArgs(["--only", "nope"]), /--only: unknown reproduction 'nope'/);
+ * assert.equal(parseReproArgs(["--units", "^(?!study)"]).units?.test("mnist-seed1-loss"), true);
+ * assert.throws(() => parseReproArgs(["--units", "("]), /--units: '\(' is not a regular expression/);
  * ```
  */
 export function parseReproArgs(args: string[]): ReproArgs {
@@ -166,6 +172,18 @@ export function parseReproArgs(args: string[]): ReproArgs {
     shard = { k, n };
   }
   if (v.merge && shard) throw new UsageError("--shard: not with repro:merge");
+  let units: RegExp | null = null;
+  if (v.units.length) {
+    if (v.merge) throw new UsageError("--units: not with repro:merge");
+    if (v.publish) throw new UsageError("--publish: not with --units (it writes no charts)");
+    try {
+      units = new RegExp(v.units[0]);
+    } catch (e) {
+      throw new UsageError(
+        `--units: '${v.units[0]}' is not a regular expression (${(e as Error).message})`,
+      );
+    }
+  }
   if (v.merge && v.workers.length) throw new UsageError("--workers: not with repro:merge");
   if (!v.merge && v.from.length) throw new UsageError("--from: only with repro:merge");
   if (shard && v.publish) {
@@ -180,6 +198,7 @@ export function parseReproArgs(args: string[]): ReproArgs {
     profile: v.full ? "full" : "quick",
     workers,
     shard,
+    units,
     out: v.out.length ? folderArg("--out", v.out[0]) : join(repoRoot(), "results"),
     merge: v.merge,
     from,
@@ -252,12 +271,14 @@ export async function repro(
   if (args.merge) {
     await mergeAll(plan, args);
   } else {
-    const planned = args.shard ? shardOf(plan, args.shard) : plan;
+    const sliced = args.shard ? shardOf(plan, args.shard) : plan;
+    const planned = args.units ? sliced.filter((p) => args.units!.test(p.unit.id)) : sliced;
     const totals = new Map<string, number>();
     for (const p of planned) {
       totals.set(p.reproduction.name, (totals.get(p.reproduction.name) ?? 0) + 1);
     }
-    const shardNote = args.shard ? ` (shard ${args.shard.k}/${args.shard.n})` : "";
+    const shardNote = (args.shard ? ` (shard ${args.shard.k}/${args.shard.n})` : "") +
+      (args.units ? ` (ids matching ${args.units})` : "");
     console.log(
       `repro: ${planned.length} units${shardNote}, seed ${args.seed}, profile ${args.profile}, ${args.workers} worker(s)`,
     );
@@ -271,6 +292,13 @@ export async function repro(
       console.log(
         `repro: shard ${args.shard.k}/${args.shard.n} done; its units are in ${args.out}. ` +
           "When every shard is done, combine them with `deno task repro:merge --from DIR ...`.",
+      );
+      return [];
+    }
+    if (args.units) {
+      console.log(
+        `repro: the units matching ${args.units} are done, in ${args.out}; a run without ` +
+          "--units into the same folder reuses them and combines.",
       );
       return [];
     }
