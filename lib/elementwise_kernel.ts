@@ -68,8 +68,8 @@ interface Maps {
   axpy: Axpy;
   /** 1 when the count doubles at the byte offset are all finite, else 0. */
   finite: (src: number, count: number) => number;
-  /** Σ x² of the count doubles at the byte offset, in four partial sums. */
-  sumSquares: (src: number, count: number) => number;
+  /** Adds Σ x² of the count doubles at the byte offset (four partial sums) to the double at dst. */
+  sumSquares: (src: number, count: number, dst: number) => void;
 }
 
 interface Engine {
@@ -90,7 +90,7 @@ interface Exports {
   axpy: Axpy;
   logistic(src: number, g: number, dst: number, count: number, mode: number): void;
   finite(src: number, count: number): number;
-  sum_squares(src: number, count: number): number;
+  sum_squares(src: number, count: number, dst: number): void;
 }
 
 /** Entries per WebAssembly call on the staging memory: two 16 KiB chunks, so that they stay in L1. */
@@ -267,25 +267,27 @@ export function finiteInKernelMemory(x: Float64Array, n: number): number {
 }
 
 /**
- * Adds Σ x² over x[0..n) (four partial sums, in WebAssembly SIMD) to `sum[0]` when x lives in
- * the products' memory and returns true; false, adding nothing, when it cannot run. The sum is
- * written, not returned: a double returned by a call that is not inlined is boxed.
+ * Adds Σ x² over x[0..n) (four partial sums, in WebAssembly SIMD) to `sum[0]` when x and `sum`
+ * live in the products' memory and returns true; false, adding nothing, when it cannot run. The
+ * sum is added in memory, not returned: a double returned by a call that is not inlined is boxed.
  *
  * @example
  * ```ts
  * import { addSquaresInKernelMemory } from "@lib/elementwise_kernel.ts";
  * import { allocateKernelArray } from "@lib/kernels/mod.ts";
  * import assert from "node:assert/strict";
- * const g = allocateKernelArray(5), sum = Float64Array.of(1);
+ * const g = allocateKernelArray(5), sum = allocateKernelArray(1);
  * g.set([1, 2, 3, 4, 5]);
+ * sum[0] = 1;
  * if (addSquaresInKernelMemory(g, 5, sum)) assert.equal(sum[0], 56);
  * assert.equal(addSquaresInKernelMemory(new Float64Array(3), 3, sum), false);
+ * assert.equal(addSquaresInKernelMemory(g, 5, new Float64Array(1)), false);
  * ```
  */
 export function addSquaresInKernelMemory(x: Float64Array, n: number, sum: Float64Array): boolean {
   const maps = reducible(x, n);
-  if (maps === null) return false;
-  sum[0] += maps.sumSquares(x.byteOffset, n);
+  if (maps === null || sum.buffer !== x.buffer || sum.length < 1) return false;
+  maps.sumSquares(x.byteOffset, n, sum.byteOffset);
   return true;
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
-import { axpy, scaleColumns } from "./kernels/mod.ts";
+import { allocateKernelArray, axpy, scaleColumns } from "./kernels/mod.ts";
 import { addSquaresInKernelMemory } from "./elementwise_kernel.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
@@ -217,35 +217,38 @@ function squaredNorm(grads: readonly Matrix[]): number {
 }
 
 /**
- * Σ g² in four partial sums per array: NaN or infinite when an entry is, else within n·ε of the
- * sum in order. Arrays in kernel memory (the gradients while training) are summed in WebAssembly
- * SIMD (`addSquaresInKernelMemory`), the others here.
+ * Whether Σ g² (four partial sums per array) is at most SAFE_SQUARED, so that Σ g² in any order
+ * is finite. Arrays in kernel memory (the gradients while training) are summed in WebAssembly
+ * SIMD into a slot of that memory (`addSquaresInKernelMemory`), the others here. A boolean back,
+ * not the sum: a double returned by a call that is not inlined is boxed.
  */
-function fastSquaredNorm(grads: readonly Matrix[]): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const wasm = SQUARES;
-  wasm[0] = 0;
+function fastSquaredNormSafe(grads: readonly Matrix[]): boolean {
+  const sum = squaresSlot();
+  sum[0] = 0;
   for (const g of grads) {
     const d = g.data, n = d.length;
-    if (addSquaresInKernelMemory(d, n, wasm)) continue;
-    let k = 0;
-    for (; k + 4 <= n; k += 4) {
-      s0 += d[k] * d[k];
-      s1 += d[k + 1] * d[k + 1];
-      s2 += d[k + 2] * d[k + 2];
-      s3 += d[k + 3] * d[k + 3];
-    }
-    for (; k < n; k++) s0 += d[k] * d[k];
+    if (!addSquaresInKernelMemory(d, n, sum)) sum[0] += squaresOf(d, n);
   }
-  return (s0 + s1) + (s2 + s3) + wasm[0];
+  return sum[0] <= SAFE_SQUARED;
 }
 
-/** {@link fastSquaredNorm}'s running sum of the arrays summed in WebAssembly. */
-const SQUARES = new Float64Array(1);
+/** Σ d[k]² over k < n in four partial sums: NaN or infinite when an entry is. */
+function squaresOf(d: Float64Array, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+  for (; k + 4 <= n; k += 4) {
+    s0 += d[k] * d[k];
+    s1 += d[k + 1] * d[k + 1];
+    s2 += d[k + 2] * d[k + 2];
+    s3 += d[k + 3] * d[k + 3];
+  }
+  for (; k < n; k++) s0 += d[k] * d[k];
+  return (s0 + s1) + (s2 + s3);
+}
 
-/** Whether {@link fastSquaredNorm} is at most SAFE_SQUARED (so Σ g² in any order is finite). */
-function fastSquaredNormSafe(grads: readonly Matrix[]): boolean {
-  return fastSquaredNorm(grads) <= SAFE_SQUARED;
+/** {@link fastSquaredNormSafe}'s running sum: one double in kernel memory, made on first use. */
+let squares: Float64Array | null = null;
+function squaresSlot(): Float64Array {
+  return squares ??= allocateKernelArray(1);
 }
 
 /**

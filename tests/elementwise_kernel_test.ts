@@ -275,7 +275,7 @@ Deno.test("the maps reject sizes beyond their arrays, unknown backends and unkno
 
 Deno.test("the WebAssembly reductions agree with the loops: finiteness exactly, Σx² within n·ε", () => {
   const random = new Random(77);
-  const x = allocateKernelArray(300), sum = new Float64Array(1);
+  const x = allocateKernelArray(300), sum = allocateKernelArray(1);
   for (let trial = 0; trial < 200; trial++) {
     const n = random.int(300);
     for (let i = 0; i < n; i++) x[i] = random.normal() * 10 ** random.int(8);

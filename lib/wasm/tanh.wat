@@ -442,11 +442,12 @@
     ;; both lanes equal themselves unless one is NaN
     (i64x2.all_true (f64x2.eq (local.get $s0) (local.get $s0))))
 
-  ;; Σ x² over the entries in four partial sums (a multiply, then an add, each rounded): within
-  ;; count·ε of the sum in order, and not finite exactly when that one is not finite or
-  ;; overflows near the largest double. `Sgd.step` decides with it whether ‖g‖ must be summed in
-  ;; order (lib/sgd.ts).
-  (func $sum_squares (export "sum_squares") (param $src i32) (param $count i32) (result f64)
+  ;; dst[0] += Σ x² over the entries, in four partial sums (a multiply, then an add, each
+  ;; rounded): within count·ε of the sum in order, and not finite exactly when that one is not
+  ;; finite or overflows near the largest double. `Sgd.step` decides with it whether ‖g‖ must be
+  ;; summed in order (lib/sgd.ts). Added in memory, not returned: a double returned to JavaScript
+  ;; is boxed on the heap unless the call is inlined.
+  (func $sum_squares (export "sum_squares") (param $src i32) (param $count i32) (param $dst i32)
     (local $end i32) (local $s0 v128) (local $s1 v128) (local $x v128)
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $count) (i32.const 3))))
     (block $done
@@ -468,7 +469,8 @@
         (local.set $x (v128.load64_zero (local.get $src)))
         (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $x) (local.get $x))))))
     (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+    (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst))
+      (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))))
 
   ;; The logistic family, from one exponential: with a = |z| clamped to 746 (where e^{−a} is
   ;; below half the smallest subnormal), a = k·ln 2 + r as in `tanh`, and g± = 2 + (h ± r)
