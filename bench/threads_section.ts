@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { classifierConfig, courseConfig, type PassConfig, passWorkload, Random } from "@lib/mod.ts";
 import { kernelCounters, PARALLEL_PRODUCT_FLOPS, useKernelThreads } from "@lib/kernels/mod.ts";
 import { type CsvRow, readCsv, writeCsv } from "@lib/io.ts";
+import { flopModel } from "@lib/flops.ts";
 import { median } from "@lib/stats.ts";
 import { significant } from "@lib/format.ts";
 import { markdownTable } from "@lib/table.ts";
@@ -59,13 +60,15 @@ export function threadsConfigs(options: { quick?: boolean } = {}): PassConfig[] 
   return [...course, classifierConfig(), classifierConfig({ sizes: [784, 64, 64, 10], batch: 32 })];
 }
 
-/** The largest product of a step, 2·m·k·n FLOPs (a layer's forward, bias column included). */
+/** The largest product of a step, in FLOPs (lib/flops.ts). */
 function largestProduct(config: PassConfig): number {
-  let largest = 0;
-  for (let l = 1; l < config.sizes.length; l++) {
-    largest = Math.max(largest, 2 * config.sizes[l] * (config.sizes[l - 1] + 1) * config.batch);
-  }
-  return largest;
+  return Math.max(
+    ...flopModel(config.sizes, { batch: config.batch }).layers.flatMap((l) => [
+      l.forwardProduct,
+      l.weightGradient,
+      l.inputGradient,
+    ]),
+  );
 }
 
 /**

@@ -12,7 +12,7 @@
  * @module
  */
 import { allocateKernelArray } from "./kernels/mod.ts";
-import { kernelArrayAt, loadWasm, memoryResizable } from "./kernels/wasm_arena.ts";
+import { inKernelMemory, kernelArrayAt } from "./kernels/wasm_arena.ts";
 
 /** A region of kernel memory: its byte offset and size (a multiple of 64 bytes). */
 interface Region {
@@ -131,8 +131,7 @@ export class KernelLease {
     }
     // a fresh region, whole lines long, so that it can serve any length that fits when released
     const whole = allocateKernelArray(bytes / 8);
-    const inKernel = loadWasm() !== null && memoryResizable(); // as allocateKernelArray decides
-    this.#held.push({ offset: inKernel ? whole.byteOffset : -1, bytes });
+    this.#held.push({ offset: inKernelMemory(whole) ? whole.byteOffset : -1, bytes });
     return whole.subarray(0, length);
   }
 

@@ -19,6 +19,7 @@
  * @module
  */
 import { SMALL_PRODUCT_FLOPS } from "./kernels/mod.ts";
+import { Matrix } from "./matrix.ts";
 import type { MlpPass } from "./mlp.ts";
 
 /** Sizes of {@link gatherColumnBlock}. */
@@ -51,6 +52,28 @@ export interface ColumnBlockSizes {
  */
 export function gatherColumnBlock(src: Float64Array, sizes: ColumnBlockSizes): void {
   gatherBlock(src, sizes.rows, sizes.cols, sizes.positions, sizes.out);
+}
+
+/**
+ * The inputs of a pass: a d_0 × batch matrix over the first rows of its x_0 (the last row holds
+ * the constant ones). A batch gathered into it is not copied again by the forward pass that runs
+ * in this pass (`Mlp.forward` sees x already in place); the training step, the scorers and the
+ * presampler gather there.
+ *
+ * @example
+ * ```ts
+ * import { passInputs } from "@lib/pass_columns.ts";
+ * import { MlpPass } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const pass = new MlpPass([3, 2, 1], 4);
+ * const x = passInputs(pass);
+ * assert.equal(x.shape, "3x4");
+ * assert.equal(x.data.buffer, pass.xs[0].data.buffer);
+ * ```
+ */
+export function passInputs(pass: MlpPass): Matrix {
+  const x0 = pass.xs[0], d = x0.rows - 1, b = pass.batch;
+  return new Matrix(d, b, x0.data.subarray(0, d * b));
 }
 
 /** Options of {@link passColumns}. */

@@ -10,6 +10,7 @@ import { allocateKernelArray, axpy, scaleColumns } from "./kernels/mod.ts";
 import { addSquaresInKernelMemory } from "./elementwise_kernel.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
+import { passInputs } from "./pass_columns.ts";
 import { type Mlp, MlpPass } from "./mlp.ts";
 
 /**
@@ -538,8 +539,7 @@ export class Sgd {
     if (!Number.isInteger(b) || b < 1) {
       throw new RangeError(`cannot make an input buffer for ${b} samples: need an integer >= 1`);
     }
-    const d = this.model.sizes[0];
-    return new Matrix(d, b, this.#workspace(b).pass.xs[0].data.subarray(0, d * b));
+    return passInputs(this.#workspace(b).pass);
   }
 
   #workspace(b: number): Workspace {

@@ -226,6 +226,24 @@ export function allocateKernelArray(length: number): Float64Array {
 }
 
 /**
+ * Whether `array` lives in the products' WebAssembly memory (made by {@link allocateKernelArray},
+ * or a view of such an array), so that the kernels read and write it in place.
+ *
+ * @example
+ * ```ts
+ * import { allocateKernelArray } from "@lib/kernels/mod.ts";
+ * import { inKernelMemory, loadWasm } from "@lib/kernels/wasm_arena.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(inKernelMemory(new Float64Array(4)), false);
+ * if (loadWasm() !== null) assert.equal(inKernelMemory(allocateKernelArray(4)), true);
+ * ```
+ */
+export function inKernelMemory(array: Float64Array): boolean {
+  const engine = loadWasm();
+  return engine !== null && array.buffer === engine.memory.buffer;
+}
+
+/**
  * A zero-filled view of `length` doubles at `byteOffset` of the products' WebAssembly memory: a
  * region {@link allocateKernelArray} gave out before, handed out again (lib/kernel_lease.ts reuses
  * released regions this way). Null where arrays do not live in that memory.

@@ -40,11 +40,16 @@ import {
 import { InputGatherer } from "../column_gatherer.ts";
 import type { Dataset, Inputs } from "../datasets.ts";
 import { KernelLease } from "../kernel_lease.ts";
-import { Matrix } from "../matrix.ts";
+import type { Matrix } from "../matrix.ts";
 import type { Loss } from "../losses.ts";
 import { MlpPass } from "../mlp.ts";
 import { Random } from "../random.ts";
-import { passColumns, passColumnsExact, type PassColumnsOptions } from "../pass_columns.ts";
+import {
+  passColumns,
+  passColumnsExact,
+  type PassColumnsOptions,
+  passInputs,
+} from "../pass_columns.ts";
 import { checkBatch, type Minibatch, type Sampler } from "./sampler.ts";
 import { resolveScore, type Score, Scorer } from "./scores.ts";
 import { TauEstimate, tauThreshold, type TauVariant } from "./tau_estimate.ts";
@@ -242,7 +247,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
     if (reuse === "auto" && !exactFor(sizes, source.batch, b)) return null;
     if (chosen === null || chosen.batch !== b || !sameSizes(chosen, sizes)) {
       chosen = new MlpPass(sizes, b, { allocate });
-      chosenInputs = new Matrix(sizes[0], b, chosen.xs[0].data.subarray(0, sizes[0] * b));
+      chosenInputs = passInputs(chosen);
     }
     // one options record, refilled (passColumns reads it during the call only)
     columnsArgs.positions = positions;

@@ -33,6 +33,7 @@
  * @module
  */
 import { identity } from "../activations.ts";
+import { passInputs } from "../pass_columns.ts";
 import { InputGatherer } from "../column_gatherer.ts";
 import { columnSquaredNorms } from "../kernels/mod.ts";
 import { gradPreActivation, type Loss, resolveLoss } from "../losses.ts";
@@ -363,8 +364,7 @@ export function resolveScore(spec: string | Score): Score {
  * then rejects it, naming the sizes).
  */
 function inputView(pass: MlpPass, d: number): Matrix {
-  const x0 = pass.xs[0], c = pass.batch;
-  return x0.rows === d + 1 ? new Matrix(d, c, x0.data.subarray(0, d * c)) : new Matrix(d, c);
+  return pass.xs[0].rows === d + 1 ? passInputs(pass) : new Matrix(d, pass.batch);
 }
 
 /** A Scorer's gather buffers and pass for chunks of one size, with its `compute` record. */
