@@ -6,13 +6,18 @@
  * Run as `deno run --allow-read --allow-env --allow-sys --v8-flags=--expose-gc,--max-semi-space-size=128
  * bench/allocation_probe.ts [--quick] [--profile] [--steps N] [--warm-up N] [--filter NAME] [--exclude NAME] [--sampler uniform|presampled]`.
  *
- * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps, reading V8's
- * heap plus array buffers before each; the steps are cut into ten windows, and a window counts
- * when the heap never shrank in it (no collection ran: a young generation of 128 MB makes that
- * the rule, `collected` says how many windows were left out). Bytes per step: the median over the
- * windows of their growth per step, less what one reading costs (the same reading in a loop). `--profile` also runs V8's
+ * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps cut into ten
+ * windows, reading V8's heap plus array buffers at each window's edges only (a reading allocates
+ * about 200 bytes: at the edges it costs 2 bytes a step at 100 steps a window, and that cost,
+ * measured by the same reading in a loop, is taken off). A window counts when the heap did not
+ * shrink over it (no collection ran: a young generation of 128 MB makes that the rule,
+ * `collected` says how many windows were left out). Bytes per step: the median over the windows.
+ * V8 compiles the step's functions with its top tier (TurboFan) only after some ten to twenty
+ * thousand steps; before that its mid tier (Maglev) boxes the numbers passed between functions,
+ * a few hundred bytes a step, so the default warm-up is 20,000 steps. `--profile` also runs V8's
  * sampling heap profiler (every 32 bytes on average, garbage included) over the same steps and
- * prints the allocating functions with most bytes.
+ * prints the allocating functions with most bytes (a function inlined into another is counted
+ * as the other).
  *
  * @module
  */
@@ -20,7 +25,7 @@ import { Mlp, type PassConfig, Random } from "@lib/mod.ts";
 import { fit } from "@lib/train.ts";
 import { type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
 import { presampler } from "@lib/sampling/presampler.ts";
-import { loopDataset, trainingLoopConfigs } from "./training_loop.ts";
+import { loopDataset, trainingLoopConfigs } from "./loop_configs.ts";
 import { median } from "@lib/stats.ts";
 import { textTable } from "@lib/table.ts";
 
@@ -32,6 +37,8 @@ export interface AllocationRow {
   bytes_per_step: number;
   /** Windows of steps left out because a collection ran during them (the heap shrank). */
   collected: number;
+  /** Bytes still held after the counted steps and a full collection, over those before them. */
+  retained_bytes: number;
 }
 
 /** A sampling heap profile's allocating functions, bytes by "function url:line". */
@@ -89,15 +96,16 @@ export async function probeAllocation(
   config: PassConfig,
   options: { sampler: Sampler; steps?: number; warmUp?: number; profile?: boolean },
 ): Promise<{ row: AllocationRow; sites: AllocationSites | null }> {
-  const steps = options.steps ?? 1000, warmUp = options.warmUp ?? 1000;
+  const steps = options.steps ?? 1000, warmUp = options.warmUp ?? 20_000;
   const gc = (globalThis as { gc?: () => void }).gc;
   const data = loopDataset(config, { random: new Random(2) });
   const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
   const inner = options.sampler;
   const session = options.profile ? await profilerSession() : null;
-  // one reading of the heap before each counted step's draw, into a preallocated array
-  const readings = new Float64Array(steps + 1);
-  let t = 0;
+  // a reading of the heap at each window's edge, into a preallocated array
+  const windows = 10, size = Math.max(1, Math.floor(steps / windows));
+  const readings = new Float64Array(windows + 1);
+  let t = 0, held = 0;
   let sites: Promise<AllocationSites> | null = null;
   const sampler: Sampler = {
     name: inner.name,
@@ -107,8 +115,16 @@ export async function probeAllocation(
         gc?.();
         if (session !== null) session.start();
       }
-      if (t >= warmUp && t <= warmUp + steps) readings[t - warmUp] = used();
-      if (t === warmUp + steps && session !== null) sites = session.stop();
+      const k = t - warmUp;
+      if (k >= 0 && k % size === 0 && k / size <= windows) readings[k / size] = used();
+      if (k === 0) {
+        held = used();
+      } else if (k === windows * size) {
+        if (session !== null) sites = session.stop();
+        gc?.();
+        gc?.();
+        held = used() - held;
+      }
       t++;
       return inner.sample(context);
     },
@@ -120,8 +136,8 @@ export async function probeAllocation(
     random: new Random(4),
     batchSize: config.batch,
     learningRate: config.loss === "squaredError" ? 1e-3 : 0.01,
-    steps: warmUp + steps + 1,
-    evaluateEvery: warmUp + steps + 1,
+    steps: warmUp + windows * size + 1,
+    evaluateEvery: warmUp + windows * size + 1,
     trainSubset: Math.min(config.batch, data.x.cols),
     progress: "none",
     sampler,
@@ -130,16 +146,66 @@ export async function probeAllocation(
   const calibration = new Float64Array(steps + 1);
   for (let i = 0; i <= steps; i++) calibration[i] = used();
   const reading = median(windowRates(calibration, steps).rates);
-  const { rates, skipped } = windowRates(readings, steps);
+  const { rates, skipped } = windowRates(readings, windows);
   return {
     row: {
       config: config.name,
       sampler: inner.name,
-      steps,
-      bytes_per_step: rates.length === 0 ? NaN : Math.max(0, median(rates) - reading),
+      steps: windows * size,
+      bytes_per_step: rates.length === 0 ? NaN : Math.max(0, (median(rates) - reading) / size),
       collected: skipped,
+      retained_bytes: held,
     },
     sites: sites === null ? null : await sites,
+  };
+}
+
+/** The columns of `results/bench/training_loop_heap.csv`. */
+export const HEAP_COLUMNS = [
+  "config",
+  "sampler",
+  "warm_up_steps",
+  "steps",
+  "retained_bytes",
+  "allocated_bytes_per_step",
+  "gc_exposed",
+] as const;
+
+/** One row of `training_loop_heap.csv`. */
+export type HeapRow = Record<(typeof HEAP_COLUMNS)[number], string | number | boolean>;
+
+/**
+ * The heap row of `training_loop_heap.csv` for `steps` steady-state fit steps with `sampler`
+ * (uniform by default) after `warmUp` (default 20,000): {@link probeAllocation}'s bytes per step
+ * and bytes retained (which need `--v8-flags=--expose-gc`; `gc_exposed` says whether it was).
+ *
+ * @example
+ * ```ts
+ * import { measureHeap } from "../bench/allocation_probe.ts";
+ * import { courseConfig } from "@lib/mod.ts";
+ * import assert from "node:assert/strict";
+ * const row = await measureHeap(courseConfig(8, { batch: 4, hidden: 2 }), { steps: 50, warmUp: 10 });
+ * assert.equal(row.steps, 50);
+ * ```
+ */
+export async function measureHeap(
+  config: PassConfig,
+  options: { steps?: number; warmUp?: number; sampler?: Sampler } = {},
+): Promise<HeapRow> {
+  const warmUp = options.warmUp ?? 20_000;
+  const { row } = await probeAllocation(config, {
+    sampler: options.sampler ?? uniformSampler(),
+    steps: options.steps ?? 1000,
+    warmUp,
+  });
+  return {
+    config: row.config,
+    sampler: row.sampler,
+    warm_up_steps: warmUp,
+    steps: row.steps,
+    retained_bytes: row.retained_bytes,
+    allocated_bytes_per_step: row.bytes_per_step,
+    gc_exposed: (globalThis as { gc?: () => void }).gc !== undefined,
   };
 }
 
@@ -191,7 +257,7 @@ if (import.meta.main) {
     return i < 0 ? undefined : args[i + 1];
   };
   const steps = Number(at("--steps") ?? 1000), filter = at("--filter");
-  const warmUp = Number(at("--warm-up") ?? 1000);
+  const warmUp = Number(at("--warm-up") ?? 20_000);
   const only = at("--sampler"), exclude = at("--exclude");
   const rows: AllocationRow[] = [];
   for (const config of trainingLoopConfigs({ quick })) {

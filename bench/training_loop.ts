@@ -7,8 +7,9 @@
  *
  * Run as `deno run --allow-read --allow-write --allow-env --v8-flags=--expose-gc
  * bench/training_loop.ts [--quick]`: it writes `results/bench/training_loop.csv` with the columns
- * {@link TRAINING_LOOP_COLUMNS} and `results/bench/training_loop_heap.csv` with
- * {@link HEAP_COLUMNS}, and prints both. Wall-clock times: compare ratios within one run.
+ * {@link TRAINING_LOOP_COLUMNS} and `results/bench/training_loop_heap.csv` with the columns of
+ * `HEAP_COLUMNS` (bench/allocation_probe.ts: the networks with n <= 64, after a warm-up of
+ * 20,000 steps), and prints both. Wall-clock times: compare ratios within one run.
  *
  * How it times: a fit with `evaluateEvery = k` (k steps lasting about `blockMs`), progress "none",
  * whose `onEvaluate` times a block of k bare steps; the fit's block time is the difference of the
@@ -22,24 +23,14 @@
  *
  * @module
  */
-import {
-  classifierConfig,
-  courseConfig,
-  type Dataset,
-  type Inputs,
-  Mlp,
-  oneHot,
-  type PassConfig,
-  passWorkload,
-  Random,
-} from "@lib/mod.ts";
+import { Mlp, type PassConfig, passWorkload, Random } from "@lib/mod.ts";
 import { fit } from "@lib/train.ts";
+import { type HeapRow, measureHeap } from "./allocation_probe.ts";
+import { loopDataset, trainingLoopConfigs } from "./loop_configs.ts";
 import { type Minibatch, type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
 import { presampler } from "@lib/sampling/presampler.ts";
-import { importanceProfiles } from "@lib/experiments/importance/profile.ts";
 import { median } from "@lib/stats.ts";
 import { flopModel } from "@lib/flops.ts";
-import { BYTE_SCALE, ByteImages } from "@lib/byte_images.ts";
 import { resultsDir, writeCsv } from "@lib/io.ts";
 import { textTable } from "@lib/table.ts";
 
@@ -54,95 +45,8 @@ export const TRAINING_LOOP_COLUMNS = [
   "presampled_over_flop_price",
 ] as const;
 
-/** The columns of `results/bench/training_loop_heap.csv`. */
-export const HEAP_COLUMNS = [
-  "config",
-  "sampler",
-  "steps",
-  "retained_bytes",
-  "allocated_bytes_per_step",
-  "gc_exposed",
-] as const;
-
 /** One row of `training_loop.csv`. */
 export type TrainingLoopRow = Record<(typeof TRAINING_LOOP_COLUMNS)[number], string | number>;
-
-/** One row of `training_loop_heap.csv`. */
-export type HeapRow = Record<(typeof HEAP_COLUMNS)[number], string | number | boolean>;
-
-/**
- * The configurations: the course's networks (n = 64, 256, 1024; B = 32, 256; L = 4, tanh,
- * squared error), the 784-256-256-10 classifier at B = 128 and 784-64-64-10 at B = 32 (relu,
- * softmax cross-entropy), and the importance reproduction's networks at its b (quick and full),
- * without repeats; `quick` keeps those with n <= 256 and B <= 128.
- *
- * @example
- * ```ts
- * import { trainingLoopConfigs } from "../bench/training_loop.ts";
- * import assert from "node:assert/strict";
- * const names = trainingLoopConfigs().map((c) => c.name);
- * assert.ok(names.includes("784-64-64-10 B=32"));
- * assert.equal(new Set(names).size, names.length);
- * ```
- */
-export function trainingLoopConfigs(options: { quick?: boolean } = {}): PassConfig[] {
-  const { quick, full } = importanceProfiles;
-  const all = [
-    ...[64, 256, 1024].flatMap((n) =>
-      [32, 256].map((batch) => courseConfig(n, { batch, hidden: 4 }))
-    ),
-    classifierConfig(),
-    classifierConfig({ sizes: [784, 64, 64, 10], batch: 32 }),
-    classifierConfig({ sizes: [784, ...quick.hidden, 10], batch: quick.batchSize }),
-    classifierConfig({ sizes: [784, ...full.hidden, 10], batch: full.batchSize }),
-  ];
-  const seen = new Set<string>();
-  return all.filter((c) => {
-    if (seen.has(c.name)) return false;
-    seen.add(c.name);
-    return !options.quick || (c.n <= 256 && c.batch <= 128);
-  });
-}
-
-/**
- * A synthetic training set for a configuration, held as the reproductions hold theirs: for 784
- * inputs (the classifiers, trained on MNIST and Fashion-MNIST) random bytes as byte images
- * (lib/byte_images.ts, x / 255, gathered to Float64 per batch) with random labels; otherwise
- * normal inputs and normal targets (squared error) or one-hot labels (cross-entropy) in Float64.
- * `samples` columns (default 8000 for 784 inputs, as the quick importance reproduction's MNIST,
- * else 4096).
- *
- * @example
- * ```ts
- * import { loopDataset } from "../bench/training_loop.ts";
- * import { classifierConfig, courseConfig, Random } from "@lib/mod.ts";
- * import assert from "node:assert/strict";
- * const data = loopDataset(courseConfig(8, { batch: 4, hidden: 2 }), { random: new Random(1), samples: 10 });
- * assert.equal(`${data.x.rows}x${data.x.cols}`, "8x10");
- * const images = loopDataset(classifierConfig(), { random: new Random(1), samples: 10 });
- * assert.equal(images.x.gatherColumns([3]).data.every((v) => v >= 0 && v <= 1), true);
- * ```
- */
-export function loopDataset(
-  config: PassConfig,
-  options: { random: Random; samples?: number },
-): Dataset<Inputs> {
-  const { sizes } = config, random = options.random;
-  const n = options.samples ?? (sizes[0] === 784 ? 8000 : 4096);
-  const out = sizes[sizes.length - 1];
-  if (sizes[0] === 784 && config.loss !== "squaredError") {
-    const images = ByteImages.allocate(n, 784, BYTE_SCALE);
-    for (let i = 0; i < images.pixels.length; i++) images.pixels[i] = random.int(256);
-    for (let i = 0; i < n; i++) images.labels[i] = random.int(out);
-    return images.dataset(config.name, Int32Array.from({ length: n }, (_, i) => i), out);
-  }
-  const x = random.normalMatrix(sizes[0], n);
-  if (config.loss === "squaredError") {
-    return { name: config.name, x, y: random.normalMatrix(out, n), labels: null };
-  }
-  const labels = Int32Array.from({ length: n }, () => random.int(out));
-  return { name: config.name, x, y: oneHot(labels, out), labels };
-}
 
 /** Blocks of fit steps run before timing (the compiler's warm-up). */
 const WARM_UP_BLOCKS = 3;
@@ -298,92 +202,6 @@ export async function measureTrainingLoop(
   };
 }
 
-/**
- * Heap use of `steps` steady-state fit steps (uniform sampling, or `sampler`): the bytes still
- * held after a garbage collection (`retained_bytes`, needs `--v8-flags=--expose-gc`, else without
- * one) and the median bytes allocated per step (V8 heap plus array buffers, read in the sampler
- * before each draw, less what reading costs; steps during which a collection ran are skipped).
- * `bench/allocation_probe.ts` counts the same bytes over windows of steps and shows where they
- * are allocated.
- *
- * @example
- * ```ts
- * import { measureHeap } from "../bench/training_loop.ts";
- * import { courseConfig } from "@lib/mod.ts";
- * import assert from "node:assert/strict";
- * const row = await measureHeap(courseConfig(8, { batch: 4, hidden: 2 }), { steps: 50 });
- * assert.equal(row.steps, 50);
- * ```
- */
-export async function measureHeap(
-  config: PassConfig,
-  options: { steps?: number; sampler?: Sampler } = {},
-): Promise<HeapRow> {
-  const steps = options.steps ?? 1000;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const used = () => {
-    const m = Deno.memoryUsage();
-    return m.heapUsed + m.external;
-  };
-  const data = loopDataset(config, { random: new Random(2) });
-  const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
-  const inner = options.sampler ?? uniformSampler();
-  const readings: number[] = [];
-  let reading = false;
-  const sampler: Sampler = {
-    name: inner.name,
-    sample(context) {
-      if (reading) readings.push(used());
-      return inner.sample(context);
-    },
-    observe: inner.observe?.bind(inner),
-    reset: inner.reset?.bind(inner),
-  };
-  let atStart = 0, retained = 0;
-  await fit(model, data, {
-    loss: config.loss,
-    random: new Random(4),
-    batchSize: config.batch,
-    learningRate: config.loss === "squaredError" ? 1e-3 : 0.01,
-    steps: 2 * steps,
-    evaluateEvery: steps,
-    trainSubset: Math.min(config.batch, data.x.cols),
-    progress: "none",
-    sampler,
-    onEvaluate(row) {
-      if (row.step === steps) {
-        gc?.();
-        gc?.();
-        atStart = used();
-        reading = true;
-      } else if (row.step === 2 * steps) {
-        reading = false;
-        gc?.();
-        retained = used() - atStart;
-      }
-    },
-  });
-  // what reading itself allocates, by the same read in a loop
-  const calibration: number[] = [];
-  for (let i = 0; i < 200; i++) calibration.push(used());
-  const increments = (xs: number[]) => {
-    const out: number[] = [];
-    for (let i = 1; i < xs.length; i++) if (xs[i] >= xs[i - 1]) out.push(xs[i] - xs[i - 1]);
-    return out.length === 0 ? [0] : out;
-  };
-  return {
-    config: config.name,
-    sampler: inner.name,
-    steps,
-    retained_bytes: retained,
-    allocated_bytes_per_step: Math.max(
-      0,
-      median(increments(readings)) - median(increments(calibration)),
-    ),
-    gc_exposed: gc !== undefined,
-  };
-}
-
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");
   const configs = trainingLoopConfigs({ quick });
@@ -395,8 +213,10 @@ if (import.meta.main) {
     rows.push(row);
     console.error(`${config.name}: fit/bare ${Number(row.fit_over_bare).toFixed(3)}`);
   }
+  // the heap after V8's top tier has compiled the step (some 20,000 steps): the small networks,
+  // whose steps are short enough to run that many
   const heap: HeapRow[] = [];
-  for (const config of configs.filter((c) => c.n <= 256 && c.batch <= 128)) {
+  for (const config of configs.filter((c) => c.n <= 64)) {
     heap.push(await measureHeap(config));
     heap.push(await measureHeap(config, { sampler: presampler({ alwaysOn: true }) }));
   }

@@ -15,7 +15,7 @@
 import { Mlp, type PassConfig, passWorkload, Random } from "@lib/mod.ts";
 import { fit } from "@lib/train.ts";
 import type { ProgressReporter } from "@lib/progress.ts";
-import { loopDataset, trainingLoopConfigs } from "./training_loop.ts";
+import { loopDataset, trainingLoopConfigs } from "./loop_configs.ts";
 
 /** A fit that takes one step each time `step()` is awaited. */
 function steppedFit(config: PassConfig): () => Promise<void> {

@@ -133,8 +133,10 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
   out.push("");
   if (heap !== null && heap.length > 0) {
     out.push(
-      "Heap of a training step in steady state (`training_loop_heap.csv`): bytes still held " +
-        "after the steps and a garbage collection, and bytes allocated per step.",
+      "Heap of a training step in steady state (`training_loop_heap.csv`, " +
+        "bench/allocation_probe.ts): after `warm_up_steps` steps (V8 compiles the step with its " +
+        "top tier after some ten to twenty thousand), bytes still held after `steps` steps and " +
+        "a garbage collection, and bytes allocated per step.",
       "",
       markdownTable(heap),
       "",

@@ -226,8 +226,8 @@ function squaredNorm(grads: readonly Matrix[]): number {
 function fastSquaredNormSafe(grads: readonly Matrix[]): boolean {
   const sum = squaresSlot();
   sum[0] = 0;
-  for (const g of grads) {
-    const d = g.data, n = d.length;
+  for (let l = 0; l < grads.length; l++) {
+    const d = grads[l].data, n = d.length;
     if (!addSquaresInKernelMemory(d, n, sum)) sum[0] += squaresOf(d, n);
   }
   return sum[0] <= SAFE_SQUARED;
@@ -253,17 +253,17 @@ function squaresSlot(): Float64Array {
 }
 
 /**
- * Σ_j scale_j · values_j over j < b, in order. A small function of its own: its loop is compiled
- * early, while a loop in the large `Sgd.step` would run interpreted for thousands of steps,
+ * Σ_j scale_j · values_j over j < b, in order, into SUM[0]. A small function of its own: its
+ * loop is compiled early, while a loop in the large `Sgd.step` would run interpreted for thousands of steps,
  * boxing every partial sum (about 1 KB a step at b = 32).
  */
-function weightedSum(scale: Float64Array, values: Float64Array, b: number): number {
+function weightedSum(scale: Float64Array, values: Float64Array, b: number): void {
   // the running sum lives in a typed array: V8's mid tier (Maglev), inlining this loop into
-  // `Sgd.step`, boxed a local sum at every iteration (16 bytes each). The same roundings.
+  // `Sgd.step`, boxed a local sum at every iteration (16 bytes each), and a number returned by
+  // a call that is not inlined is boxed too. The same roundings.
   const sum = SUM;
   sum[0] = 0;
   for (let j = 0; j < b; j++) sum[0] += scale[j] * values[j];
-  return sum[0];
 }
 
 const SUM = new Float64Array(1);
@@ -368,7 +368,8 @@ export class Sgd {
   /** The learning rate, constant or a schedule. */
   readonly learningRate: LearningRate;
   #steps = 0;
-  #lastFiniteLoss: number | null = null;
+  /** NaN before the first step: a field that only ever holds numbers is stored unboxed. */
+  #lastFiniteLoss = NaN;
   #workspaces = new Map<number, Workspace>();
   readonly #axpyArgs: { out: Float64Array; n: number }[] = [];
   readonly #reuseResults: boolean;
@@ -395,7 +396,8 @@ export class Sgd {
 
   /** The last finite minibatch loss seen, or null before the first step. */
   get lastFiniteLoss(): number | null {
-    return this.#lastFiniteLoss;
+    const last = this.#lastFiniteLoss;
+    return last === last ? last : null;
   }
 
   /**
@@ -438,7 +440,8 @@ export class Sgd {
       ? model.forward(x, ws.pass, options) // reads only `finiteInput`
       : checkForwardPass(model, options.pass, b, step);
     const values = this.loss.values(pass.output, y, ws.values);
-    const loss = weightedSum(ws.scale, values, b);
+    weightedSum(ws.scale, values, b);
+    const loss = SUM[0];
     if (!Number.isFinite(loss)) throw this.#divergence(step, "minibatch loss", loss);
     this.loss.gradOutput(pass.output, y, ws.gradOutput);
     scaleColumns(ws.gradOutput.data, ws.scaleArgs);
@@ -504,7 +507,7 @@ export class Sgd {
     value: number,
     gradient?: { minibatchLoss: number; reason: string },
   ): DivergenceError {
-    const last = this.#lastFiniteLoss;
+    const last = this.lastFiniteLoss;
     const before = last === null
       ? "no step before it"
       : `last finite loss ${last} at step ${step - 1}`;
@@ -565,8 +568,12 @@ export class Sgd {
 function setWeights(ws: Workspace, weights: ArrayLike<number> | undefined, step: number): void {
   const b = ws.weights.length;
   if (weights === undefined) {
-    ws.weights.fill(1);
-    ws.scale.fill(1 / b);
+    // a loop, not `fill`: a number passed to a built-in is boxed
+    const inverse = 1 / b, w = ws.weights, scale = ws.scale;
+    for (let j = 0; j < b; j++) {
+      w[j] = 1;
+      scale[j] = inverse;
+    }
     return;
   }
   if (weights.length !== b) {
