@@ -1,6 +1,6 @@
 /**
  * `deno task bench:report [--quick] [--from FILE] [--out DIR] [--peers [--python CMD]]
- * [--training-loop] [--threads]`: runs
+ * [--training-loop] [--threads] [--limits]`: runs
  * `deno bench --json bench/forward_backward_bench.ts` in a subprocess (or reads a saved JSON with
  * `--from`), and writes under `results/bench/`:
  *
@@ -24,11 +24,13 @@
  * When `<out>/training_loop.csv` exists (written by bench/training_loop.ts), REPORT.md gives its
  * table (bench/training_loop_section.ts); `--training-loop` runs that script first. Likewise
  * `threads.csv`, one kernel thread against two (bench/threads_section.ts), which `--threads`
- * measures first.
+ * measures first, and `limits.csv`, what limits the products (bench/limits_section.ts), which
+ * `--limits` measures first.
  *
  * @module
  */
 import { readThreads, runThreads, threadsMarkdown } from "./threads_section.ts";
+import { limitsMarkdown, readLimits, runLimits } from "./limits_section.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
@@ -278,6 +280,8 @@ export function reportMarkdown(input: {
   peers?: PeersOutcome;
   /** The rows of `threads.csv` (bench/threads_section.ts), absent or null without it. */
   threads?: CsvRow[] | null;
+  /** The rows of `limits.csv` (bench/limits_section.ts), absent or null without it. */
+  limits?: CsvRow[] | null;
   /**
    * Peak resident memory of the reproductions, one row per run (say `run`, `peak_rss_gib`),
    * measured outside bench:report; absent until someone provides them.
@@ -389,6 +393,7 @@ export function reportMarkdown(input: {
   );
   if (input.trainingLoop) out.push(trainingLoopMarkdown(input.trainingLoop));
   if (input.peers) out.push(peersMarkdown(input.peers));
+  if (input.limits) out.push(limitsMarkdown(input.limits));
   if (input.threads) out.push(threadsMarkdown(input.threads));
   out.push("## Agreement of mean, p75 and minimum", "");
   const noisy = details.filter((d) => d.noisy);
@@ -451,6 +456,7 @@ async function main(args: string[]): Promise<void> {
       python: { type: "string" },
       "training-loop": { type: "boolean", default: false },
       threads: { type: "boolean", default: false },
+      limits: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -476,6 +482,7 @@ async function main(args: string[]): Promise<void> {
   if (values.threads) {
     await runThreads({ quick: values.quick, out, log: (line) => console.error(line) });
   }
+  if (values.limits) await runLimits({ out, log: (line) => console.error(line) });
   const peers = values.peers
     ? await comparePeers(out, { quick: values.quick, python: values.python })
     : undefined;
@@ -493,6 +500,7 @@ async function main(args: string[]): Promise<void> {
       trainingLoop: await readTrainingLoop(out),
       peers,
       threads: await readThreads(out),
+      limits: await readLimits(out),
       memory: await readMemory(out),
     }),
   );
