@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { derivative, type MathNode, parse } from "mathjs";
+import type { MathNode } from "mathjs";
+import { mathjs } from "./mathjs.ts";
 import {
   elementwiseBackward,
   elementwiseForward,
@@ -353,7 +354,7 @@ function compileScalar(node: MathNode): (z: number) => number {
 export function activationFromExpression(expression: string): Activation {
   let node: MathNode;
   try {
-    node = parse(expression);
+    node = mathjs().parse(expression);
   } catch (e) {
     throw new SyntaxError(
       `cannot parse the activation expression '${expression}': ${(e as Error).message}`,
@@ -395,7 +396,7 @@ export function activationFromExpression(expression: string): Activation {
   }
   let dNode: MathNode;
   try {
-    dNode = derivative(node, "z");
+    dNode = mathjs().derivative(node, "z");
   } catch (e) {
     throw new RangeError(
       `cannot use '${expression}' as an activation: mathjs cannot differentiate it (${
@@ -442,7 +443,7 @@ export function resolveActivation(spec: string | Activation): Activation {
   if (known) return known;
   let mentionsZ = false;
   try {
-    parse(spec).traverse((c) => {
+    mathjs().parse(spec).traverse((c) => {
       const s = c as MathNode & { type: string; name?: string };
       if (s.type === "SymbolNode" && s.name === "z") mentionsZ = true;
     });

@@ -21,6 +21,9 @@ import { compile, type TopLevelSpec } from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { writeFileAtomic } from "./io.ts";
 import { chartFont } from "./chart_font.ts";
+import { inJupyter } from "./in_jupyter.ts";
+
+export { inJupyter };
 
 export { FONT_DIR } from "./chart_font.ts";
 
@@ -461,25 +464,6 @@ export async function chartBundle(
     "image/png": png.toBase64(),
     "text/plain": options.text ?? `${titleOf(v5)} (${n} ${n === 1 ? "row" : "rows"})`,
   };
-}
-
-/**
- * Whether this code runs inside Deno's Jupyter kernel. Any access to `Deno.jupyter` throws
- * outside it, so the check is guarded.
- *
- * @example
- * ```ts
- * import { inJupyter } from "@lib/plot.ts";
- * import assert from "node:assert/strict";
- * assert.equal(inJupyter(), false); // under deno test
- * ```
- */
-export function inJupyter(): boolean {
-  try {
-    return typeof Deno.jupyter === "object";
-  } catch {
-    return false;
-  }
 }
 
 const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");

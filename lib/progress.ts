@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { inJupyter } from "./plot.ts";
+import { inJupyter } from "./in_jupyter.ts";
 
 /** The state shown by a progress display. */
 export interface ProgressState {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { lusolve } from "mathjs";
+import { mathjs } from "./mathjs.ts";
 import type { Activation } from "./activations.ts";
 import { checkAtMost, checkNonNegative, checkRandom, checkSize } from "./dataset_checks.ts";
 import type { Dataset } from "./datasets.ts";
@@ -144,7 +144,7 @@ function leastSquares(x: Matrix, y: Matrix): Matrix {
     for (let j = 0; j < n; j++) s += feature(i, j) * Y[j];
     b[i][0] = s;
   }
-  const solve = (rhs: number[][]) => (lusolve(G, rhs) as number[][]).map((r) => r[0]);
+  const solve = (rhs: number[][]) => (mathjs().lusolve(G, rhs) as number[][]).map((r) => r[0]);
   const theta = solve(b);
   // one step of iterative refinement: θ += G⁻¹(b − Gθ)
   const residual = b.map((row, i) => [row[0] - G[i].reduce((s, g, k) => s + g * theta[k], 0)]);

@@ -20,7 +20,8 @@ const LIB = new URL("../", import.meta.url);
 
 /**
  * The specifiers of the code imports of a module's source: static imports, re-exports,
- * side-effect imports and dynamic imports of a literal, in order of appearance. Type-only
+ * side-effect imports, and dynamic imports and `require` calls of a literal (lib/mathjs.ts loads
+ * mathjs with one), in order of appearance. Type-only
  * statements and imports inside comments are left out.
  *
  * @example
@@ -39,8 +40,9 @@ const LIB = new URL("../", import.meta.url);
  *   ' * import { f } from "./example_only.ts";',
  *   " *" + "/",
  *   'const g = await import("mathjs");',
+ *   'const h = require("vega");',
  * ].join("\n");
- * assert.deepEqual(moduleImports(source), ["./a.ts", "@lib/d.ts", "./side.ts", "mathjs"]);
+ * assert.deepEqual(moduleImports(source), ["./a.ts", "@lib/d.ts", "./side.ts", "mathjs", "vega"]);
  * ```
  */
 export function moduleImports(source: string): string[] {
@@ -50,7 +52,7 @@ export function moduleImports(source: string): string[] {
   for (const m of source.matchAll(statement)) {
     if (m[2] === undefined) found.push({ at: m.index, specifier: m[3] });
   }
-  const dynamic = /^(?!\s*(?:\*|\/\/)).*?\bimport\(\s*["']([^"'\n]+)["']/gm;
+  const dynamic = /^(?!\s*(?:\*|\/\/)).*?\b(?:import|require)\(\s*["']([^"'\n]+)["']/gm;
   for (const m of source.matchAll(dynamic)) found.push({ at: m.index, specifier: m[1] });
   return found.sort((a, b) => a.at - b.at).map((f) => f.specifier);
 }
