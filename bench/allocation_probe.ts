@@ -209,6 +209,38 @@ export async function measureHeap(
   };
 }
 
+/**
+ * {@link measureHeap} in a process of its own (this script with `--heap-row`), so that the
+ * steady state it measures is this configuration's and sampler's alone: in a process that has
+ * trained other networks first, V8 had sent part of the step back to its mid tier, which 20,000
+ * steps did not always undo (552 B a step instead of 40 for 784-64-64-10 B=32 after the course's
+ * networks).
+ *
+ * @param config the name of one of `trainingLoopConfigs()` (bench/loop_configs.ts)
+ * @throws {Error} when the process fails or prints no row
+ */
+export async function measureHeapInProcess(
+  config: string,
+  options: { sampler: "uniform" | "presampled" },
+): Promise<HeapRow> {
+  const script = new URL(import.meta.url).pathname;
+  const args = ["run", "--allow-read", "--allow-env", "--v8-flags=--expose-gc", script];
+  args.push("--heap-row", "--filter", config, "--sampler", options.sampler);
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "null",
+  }).output();
+  const lines = new TextDecoder().decode(stdout).trim().split("\n");
+  if (code !== 0 || lines.length !== 1 || !lines[0].startsWith("{")) {
+    throw new Error(
+      `cannot measure the heap of ${config} (${options.sampler}): the probe exited ${code}: ${
+        new TextDecoder().decode(stderr).trim().split("\n").slice(-3).join(" ")
+      }`,
+    );
+  }
+  return JSON.parse(lines[0]) as HeapRow;
+}
+
 /** Starts and stops V8's sampling heap profiler in this isolate. */
 async function profilerSession(): Promise<{ start(): void; stop(): Promise<AllocationSites> }> {
   const { Session } = await import("node:inspector");
@@ -258,7 +290,7 @@ if (import.meta.main) {
   };
   const steps = Number(at("--steps") ?? 1000), filter = at("--filter");
   const warmUp = Number(at("--warm-up") ?? 20_000);
-  const only = at("--sampler"), exclude = at("--exclude");
+  const only = at("--sampler"), exclude = at("--exclude"), heapRows = args.includes("--heap-row");
   const rows: AllocationRow[] = [];
   for (const config of trainingLoopConfigs({ quick })) {
     if (filter !== undefined && !config.name.includes(filter)) continue;
@@ -269,6 +301,10 @@ if (import.meta.main) {
     ];
     for (const [name, make] of samplers) {
       if (only !== undefined && only !== name) continue;
+      if (heapRows) {
+        console.log(JSON.stringify(await measureHeap(config, { sampler: make(), steps, warmUp })));
+        continue;
+      }
       const { row, sites } = await probeAllocation(config, {
         sampler: make(),
         steps,
@@ -285,7 +321,9 @@ if (import.meta.main) {
       }
     }
   }
-  console.log(
-    textTable(rows.map((r) => ({ ...r, bytes_per_step: Number(r.bytes_per_step.toFixed(1)) }))),
-  );
+  if (!heapRows) {
+    console.log(
+      textTable(rows.map((r) => ({ ...r, bytes_per_step: Number(r.bytes_per_step.toFixed(1)) }))),
+    );
+  }
 }

@@ -5,11 +5,11 @@
  * what a presampled importance step costs against its forward-equivalent price; and whether a
  * training step allocates in steady state.
  *
- * Run as `deno run --allow-read --allow-write --allow-env --v8-flags=--expose-gc
+ * Run as `deno run --allow-read --allow-write --allow-env --allow-run --v8-flags=--expose-gc
  * bench/training_loop.ts [--quick]`: it writes `results/bench/training_loop.csv` with the columns
  * {@link TRAINING_LOOP_COLUMNS} and `results/bench/training_loop_heap.csv` with the columns of
- * `HEAP_COLUMNS` (bench/allocation_probe.ts: the networks with n <= 64, after a warm-up of
- * 20,000 steps), and prints both. Wall-clock times: compare ratios within one run.
+ * `HEAP_COLUMNS` (bench/allocation_probe.ts, a process per row: the networks with n <= 64, after
+ * a warm-up of 20,000 steps), and prints both. Wall-clock times: compare ratios within one run.
  *
  * How it times: a fit with `evaluateEvery = k` (k steps lasting about `blockMs`), progress "none",
  * whose `onEvaluate` times a block of k bare steps; the fit's block time is the difference of the
@@ -25,7 +25,7 @@
  */
 import { Mlp, type PassConfig, passWorkload, Random } from "@lib/mod.ts";
 import { fit } from "@lib/train.ts";
-import { type HeapRow, measureHeap } from "./allocation_probe.ts";
+import { type HeapRow, measureHeapInProcess } from "./allocation_probe.ts";
 import { loopDataset, trainingLoopConfigs } from "./loop_configs.ts";
 import { type Minibatch, type Sampler, uniformSampler } from "@lib/sampling/sampler.ts";
 import { presampler } from "@lib/sampling/presampler.ts";
@@ -205,14 +205,13 @@ export async function measureTrainingLoop(
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");
   const configs = trainingLoopConfigs({ quick });
-  // The heap after V8's top tier has compiled the step (some 20,000 steps): the small networks,
-  // whose steps are short enough to run that many. First, in a fresh process: after the timed
-  // fits below, the first 20,000 steps were measured still in the mid tier (555 B a step,
-  // then 16 at the next run), which the other fits' code shapes had sent back there.
+  // the heap after V8's top tier has compiled the step (some 20,000 steps), each configuration
+  // and sampler in a process of its own: the small networks, whose steps are short enough
   const heap: HeapRow[] = [];
   for (const config of configs.filter((c) => c.n <= 64)) {
-    heap.push(await measureHeap(config));
-    heap.push(await measureHeap(config, { sampler: presampler({ alwaysOn: true }) }));
+    for (const sampler of ["uniform", "presampled"] as const) {
+      heap.push(await measureHeapInProcess(config.name, { sampler }));
+    }
   }
   // warm the compiler on fit's code first, or the first configuration pays for it
   await measureTrainingLoop(configs[0], { rounds: 10 });

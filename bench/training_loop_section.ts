@@ -169,7 +169,14 @@ export async function runTrainingLoop(
   if ((await Deno.stat(join(repoRoot(), script)).catch(() => null)) === null) {
     throw new Error(`${action}: ${script} is missing`);
   }
-  const args = ["run", "--allow-read", "--allow-write", "--allow-env", "--v8-flags=--expose-gc"];
+  const args = [
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--v8-flags=--expose-gc",
+  ];
   args.push(script, ...(options.quick ? ["--quick"] : []));
   console.error(`bench:report: deno ${args.join(" ")}`);
   const { code } = await new Deno.Command(Deno.execPath(), {
