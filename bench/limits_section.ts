@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { courseConfig, passWorkload, Random } from "@lib/mod.ts";
 import { allocateKernelArray, matmul, useKernelThreads } from "@lib/kernels/mod.ts";
 import { loadWasm } from "@lib/kernels/wasm_arena.ts";
-import { type CsvRow, readCsv, writeCsv } from "@lib/io.ts";
+import { type CsvRow, readCsvIfPresent, writeCsv } from "@lib/io.ts";
 import { flopModel } from "@lib/flops.ts";
 import { median, quantile } from "@lib/stats.ts";
 import { significant } from "@lib/format.ts";
@@ -173,10 +173,8 @@ export async function runLimits(
 }
 
 /** The rows of `<out>/limits.csv`, or null when there is none. */
-export async function readLimits(out: string): Promise<CsvRow[] | null> {
-  const path = join(out, "limits.csv");
-  if (!(await Deno.stat(path).then(() => true, () => false))) return null;
-  return await readCsv(path);
+export function readLimits(out: string): Promise<CsvRow[] | null> {
+  return readCsvIfPresent(join(out, "limits.csv"));
 }
 
 /**

@@ -25,7 +25,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { type CsvRow, readCsv, resultsDir, writeCsv } from "@lib/io.ts";
+import { type CsvRow, readCsvIfPresent, resultsDir, writeCsv } from "@lib/io.ts";
 
 /** One measured run. */
 export interface PeakMemoryRow extends CsvRow {
@@ -205,8 +205,7 @@ export async function measurePeakMemory(
  */
 export async function recordPeakMemory(out: string, row: PeakMemoryRow): Promise<CsvRow[]> {
   const path = join(out, "memory.csv");
-  const exists = await Deno.stat(path).then(() => true, () => false);
-  const rows: CsvRow[] = exists ? await readCsv(path) : [];
+  const rows: CsvRow[] = (await readCsvIfPresent(path)) ?? [];
   const at = rows.findIndex((r) => r.label === row.label);
   if (at >= 0) rows[at] = row;
   else rows.push(row);

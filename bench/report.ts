@@ -48,7 +48,14 @@ import {
 import { flopModel, passConfigFromName } from "@lib/mod.ts";
 import { describeMachine, machineInfo } from "@lib/machine.ts";
 import { markdownTable, type TableRows, textTable } from "@lib/table.ts";
-import { type CsvRow, readCsv, repoRoot, resultsDir, writeCsv, writeFileAtomic } from "@lib/io.ts";
+import {
+  type CsvRow,
+  readCsvIfPresent,
+  repoRoot,
+  resultsDir,
+  writeCsv,
+  writeFileAtomic,
+} from "@lib/io.ts";
 import { saveChart } from "@lib/plot.ts";
 import { signedPercent, significant } from "@lib/format.ts";
 import { PEER_COLUMNS, peersMarkdown, type PeersOutcome } from "./peer_rows.ts";
@@ -521,9 +528,9 @@ async function main(args: string[]): Promise<void> {
 
 /** The peak-memory rows of `<out>/memory.csv` (bench/peak_memory.ts), or undefined without it. */
 async function readMemory(out: string): Promise<TableRows | undefined> {
-  const path = join(out, "memory.csv");
-  if (!(await Deno.stat(path).then(() => true, () => false))) return undefined;
-  return (await readCsv(path)).map((r) => ({
+  const rows = await readCsvIfPresent(join(out, "memory.csv"));
+  if (rows === null) return undefined;
+  return rows.map((r) => ({
     run: r.label,
     complete: r.complete,
     stage: r.stage,

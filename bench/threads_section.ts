@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { classifierConfig, courseConfig, type PassConfig, passWorkload, Random } from "@lib/mod.ts";
 import { kernelCounters, PARALLEL_PRODUCT_FLOPS, useKernelThreads } from "@lib/kernels/mod.ts";
-import { type CsvRow, readCsv, writeCsv } from "@lib/io.ts";
+import { type CsvRow, readCsvIfPresent, writeCsv } from "@lib/io.ts";
 import { flopModel } from "@lib/flops.ts";
 import { median } from "@lib/stats.ts";
 import { significant } from "@lib/format.ts";
@@ -148,10 +148,8 @@ export async function runThreads(
 }
 
 /** The rows of `<out>/threads.csv`, or null when there is none. */
-export async function readThreads(out: string): Promise<CsvRow[] | null> {
-  const path = join(out, "threads.csv");
-  if (!(await Deno.stat(path).then(() => true, () => false))) return null;
-  return await readCsv(path);
+export function readThreads(out: string): Promise<CsvRow[] | null> {
+  return readCsvIfPresent(join(out, "threads.csv"));
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { copyFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type CsvRow, readCsv, repoRoot, resultsDir } from "@lib/io.ts";
+import { type CsvRow, readCsv, readCsvIfPresent, repoRoot, resultsDir } from "@lib/io.ts";
 import { markdownTable } from "@lib/table.ts";
 import { significant } from "@lib/format.ts";
 
@@ -50,11 +50,9 @@ export interface TrainingLoopTables {
 export async function readTrainingLoop(dir: string): Promise<TrainingLoopTables | null> {
   const stat = await Deno.stat(join(dir, FILES[0])).catch(() => null);
   if (stat === null) return null;
-  const heapPath = join(dir, FILES[1]);
-  const hasHeap = (await Deno.stat(heapPath).catch(() => null)) !== null;
   return {
     rows: await readCsv(join(dir, FILES[0])),
-    heap: hasHeap ? await readCsv(heapPath) : null,
+    heap: await readCsvIfPresent(join(dir, FILES[1])),
     written: (stat.mtime ?? new Date()).toISOString().slice(0, 16).replace("T", " ") + " UTC",
   };
 }

@@ -272,6 +272,28 @@ export async function writeCsv(
 }
 
 /**
+ * {@link readCsv}, or null when there is no file at `path` (a table an optional step writes).
+ *
+ * @example
+ * ```ts
+ * import { readCsvIfPresent } from "@lib/io.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await readCsvIfPresent(`${dir}/none.csv`), null);
+ * await Deno.writeTextFile(`${dir}/t.csv`, "name\nrelu\n");
+ * assert.deepEqual(await readCsvIfPresent(`${dir}/t.csv`), [{ name: "relu" }]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readCsvIfPresent(path: string): Promise<CsvRow[] | null> {
+  const found = await Deno.stat(path).then(() => true, (e) => {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw new Error(`cannot read CSV ${path}: ${(e as Error).message}`, { cause: e });
+  });
+  return found ? await readCsv(path) : null;
+}
+
+/**
  * Reads a CSV file with a header line into typed rows (see {@linkcode parseCsv}).
  *
  * @example
