@@ -1,10 +1,12 @@
 /**
  * Bytes allocated per steady-state training step, counted (not timed): `fit` with the uniform
  * sampler and with the presampler (`alwaysOn`, lib/sampling/presampler.ts) on the configurations
- * of bench/training_loop.ts, and where those bytes are allocated.
+ * of bench/loop_configs.ts, and where those bytes are allocated.
  *
  * Run as `deno run --allow-read --allow-env --allow-sys --v8-flags=--expose-gc,--max-semi-space-size=128
- * bench/allocation_probe.ts [--quick] [--profile] [--steps N] [--warm-up N] [--filter NAME] [--exclude NAME] [--sampler uniform|presampled]`.
+ * bench/allocation_probe.ts [--quick] [--profile] [--heap-row] [--steps N] [--warm-up N]
+ * [--filter NAME] [--exclude NAME] [--sampler uniform|presampled]`; `--heap-row` prints each
+ * measurement as a JSON row of `training_loop_heap.csv` instead (see {@link measureHeapInProcess}).
  *
  * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps cut into ten
  * windows, reading V8's heap plus array buffers at each window's edges only (a reading allocates
@@ -105,7 +107,7 @@ export async function probeAllocation(
   // a reading of the heap at each window's edge, into a preallocated array
   const windows = 10, size = Math.max(1, Math.floor(steps / windows));
   const readings = new Float64Array(windows + 1);
-  let t = 0, held = 0;
+  let t = 0, held = NaN;
   let sites: Promise<AllocationSites> | null = null;
   const sampler: Sampler = {
     name: inner.name,
@@ -117,13 +119,11 @@ export async function probeAllocation(
       }
       const k = t - warmUp;
       if (k >= 0 && k % size === 0 && k / size <= windows) readings[k / size] = used();
-      if (k === 0) {
-        held = used();
-      } else if (k === windows * size) {
+      if (k === windows * size) {
         if (session !== null) sites = session.stop();
         gc?.();
         gc?.();
-        held = used() - held;
+        held = used() - readings[0]; // the first edge's reading, right after a collection
       }
       t++;
       return inner.sample(context);

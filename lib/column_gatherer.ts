@@ -3,8 +3,9 @@
  * row-major, one column per sample, so gathering b random columns reads d·b scattered doubles, one
  * cache line (and often one page) each: at d = 784 that cost as much as a small network's whole
  * training step. A {@link ColumnGatherer} keeps a sample-major copy (N×d, each sample contiguous)
- * and copies b contiguous runs instead, eight at a time (4 to 9 times faster than the column
- * gather at d = 784, b = 32 to 128, measured on a loaded machine). It is a copy: the gathered values are the same bits.
+ * and copies b contiguous runs instead, eight at a time (`gatherColumns` of lib/kernels/loops.ts;
+ * 4 to 9 times faster than the column gather at d = 784, b = 32 to 128, measured on a loaded
+ * machine). It is a copy: the gathered values are the same bits.
  *
  * The copy doubles the memory of the matrix it serves. It is made once per matrix and shared by
  * every gatherer of that matrix (held weakly: it goes when the matrix goes).
@@ -12,6 +13,7 @@
  * @module
  */
 import type { Inputs } from "./datasets.ts";
+import { gatherColumns, type GatherSizes } from "./kernels/mod.ts";
 import { Matrix } from "./matrix.ts";
 
 const sampleMajor = new WeakMap<Matrix, Float64Array>();
@@ -34,6 +36,14 @@ export class ColumnGatherer {
   /** The matrix whose columns are gathered (d×N). */
   readonly source: Matrix;
   readonly #samples: Float64Array;
+  /** The kernel's record, refilled at every gather (none per call). */
+  readonly #gather: GatherSizes = {
+    rows: 0,
+    rowStride: 1,
+    colStride: 0,
+    positions: new Int32Array(0),
+    out: new Float64Array(0),
+  };
 
   /** A gatherer of `source`'s columns; transposes it on the first use of this matrix. */
   constructor(source: Matrix) {
@@ -72,30 +82,13 @@ export class ColumnGatherer {
         );
       }
     }
-    const src = this.#samples, dst = into.data;
-    // Eight samples at a time: eight sequential reads, and each row's eight values fill one
-    // cache line of the output (a column at a time would write with a stride of b doubles,
-    // which at b = 128 lands in few cache sets and thrashes them).
-    let j = 0;
-    for (; j + 8 <= b; j += 8) {
-      const s0 = indices[j] * d, s1 = indices[j + 1] * d, s2 = indices[j + 2] * d;
-      const s3 = indices[j + 3] * d, s4 = indices[j + 4] * d, s5 = indices[j + 5] * d;
-      const s6 = indices[j + 6] * d, s7 = indices[j + 7] * d;
-      for (let i = 0, o = j; i < d; i++, o += b) {
-        dst[o] = src[s0 + i];
-        dst[o + 1] = src[s1 + i];
-        dst[o + 2] = src[s2 + i];
-        dst[o + 3] = src[s3 + i];
-        dst[o + 4] = src[s4 + i];
-        dst[o + 5] = src[s5 + i];
-        dst[o + 6] = src[s6 + i];
-        dst[o + 7] = src[s7 + i];
-      }
-    }
-    for (; j < b; j++) {
-      const s = indices[j] * d;
-      for (let i = 0, o = j; i < d; i++, o += b) dst[o] = src[s + i];
-    }
+    const at = this.#gather;
+    at.rows = d;
+    at.rowStride = 1;
+    at.colStride = d;
+    at.positions = indices instanceof Int32Array ? indices : Int32Array.from(indices);
+    at.out = into.data;
+    gatherColumns(this.#samples, at);
     return into;
   }
 }

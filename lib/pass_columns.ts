@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { SMALL_PRODUCT_FLOPS } from "./kernels/mod.ts";
+import { gatherColumns, type GatherSizes, SMALL_PRODUCT_FLOPS } from "./kernels/mod.ts";
 import { Matrix } from "./matrix.ts";
 import type { MlpPass } from "./mlp.ts";
 
@@ -166,6 +166,15 @@ function checkPositions(positions: ArrayLike<number>, B: number): void {
   }
 }
 
+/** {@link gatherBlock}'s record for the kernel, refilled at every call (none per call). */
+const GATHER: GatherSizes = {
+  rows: 0,
+  rowStride: 0,
+  colStride: 1,
+  positions: new Int32Array(0),
+  out: new Float64Array(0),
+};
+
 /** {@link gatherColumnBlock} without its record. */
 function gatherBlock(
   src: Float64Array,
@@ -180,29 +189,12 @@ function gatherBlock(
       `cannot gather ${b} columns of a ${rows}×${cols} block: arrays of length ${src.length} and ${out.length} are too short`,
     );
   }
-  // Eight columns at a time down all rows: their positions stay in locals and each row's eight
-  // values fill one cache line of the output: 1.3–1.7 ns an entry against 2.2–2.4 for a row at a
-  // time (interleaved, 33 to 257 rows, b = 32 to 256).
-  let j = 0;
-  for (; j + 8 <= b; j += 8) {
-    const p0 = positions[j], p1 = positions[j + 1], p2 = positions[j + 2];
-    const p3 = positions[j + 3], p4 = positions[j + 4], p5 = positions[j + 5];
-    const p6 = positions[j + 6], p7 = positions[j + 7];
-    for (let i = 0, s = 0, d = j; i < rows; i++, s += cols, d += b) {
-      out[d] = src[s + p0];
-      out[d + 1] = src[s + p1];
-      out[d + 2] = src[s + p2];
-      out[d + 3] = src[s + p3];
-      out[d + 4] = src[s + p4];
-      out[d + 5] = src[s + p5];
-      out[d + 6] = src[s + p6];
-      out[d + 7] = src[s + p7];
-    }
-  }
-  for (; j < b; j++) {
-    const p = positions[j];
-    for (let i = 0, s = 0, d = j; i < rows; i++, s += cols, d += b) out[d] = src[s + p];
-  }
+  const at = GATHER;
+  at.rows = rows;
+  at.rowStride = cols;
+  at.positions = positions;
+  at.out = out;
+  gatherColumns(src, at);
 }
 
 /** Options of {@link passColumnsExact}. */

@@ -254,8 +254,8 @@ function squaresSlot(): Float64Array {
 
 /**
  * Σ_j scale_j · values_j over j < b, in order, into SUM[0]. A small function of its own: its
- * loop is compiled early, while a loop in the large `Sgd.step` would run interpreted for thousands of steps,
- * boxing every partial sum (about 1 KB a step at b = 32).
+ * loop is compiled early, while a loop in the large `Sgd.step` would run interpreted for
+ * thousands of steps, boxing every partial sum (about 1 KB a step at b = 32).
  */
 function weightedSum(scale: Float64Array, values: Float64Array, b: number): void {
   // the running sum lives in a typed array: V8's mid tier (Maglev), inlining this loop into

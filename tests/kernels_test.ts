@@ -3,6 +3,7 @@ import {
   allocateKernelArray,
   axpy,
   columnSquaredNorms,
+  gatherColumns,
   hadamard,
   type KernelBackend,
   kernelCounters,
@@ -415,4 +416,25 @@ Deno.test("the committed lib/wasm/gemm_wasm.ts is the assembly of lib/wasm/gemm.
   const expected = await buildGemmModule();
   const committed = await Deno.readTextFile(GEMM_MODULE_URL);
   assert.equal(committed, expected);
+});
+
+Deno.test("gatherColumns copies what a naive loop copies, from row-major and sample-major sources, at every width 0…19", () => {
+  const rows = 5, cols = 11;
+  const rowMajor = Float64Array.from({ length: rows * cols }, (_, k) => Math.sin(k + 1));
+  const sampleMajor = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let c = 0; c < cols; c++) sampleMajor[c * rows + i] = rowMajor[i * cols + c];
+  }
+  for (let b = 0; b < 20; b++) {
+    const positions = Int32Array.from({ length: b }, (_, j) => (7 * j + 3) % cols);
+    const naive = new Float64Array(rows * b);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < b; j++) naive[i * b + j] = rowMajor[i * cols + positions[j]];
+    }
+    const a = new Float64Array(rows * b), c = new Float64Array(rows * b);
+    gatherColumns(rowMajor, { rows, rowStride: cols, colStride: 1, positions, out: a });
+    gatherColumns(sampleMajor, { rows, rowStride: 1, colStride: rows, positions, out: c });
+    assert.deepEqual(a, naive, `row-major, b = ${b}`);
+    assert.deepEqual(c, naive, `sample-major, b = ${b}`);
+  }
 });

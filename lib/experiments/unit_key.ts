@@ -21,8 +21,8 @@ const LIB = new URL("../", import.meta.url);
 /**
  * The specifiers of the code imports of a module's source: static imports, re-exports,
  * side-effect imports, and dynamic imports and `require` calls of a literal (lib/mathjs.ts loads
- * mathjs with one), in order of appearance. Type-only
- * statements and imports inside comments are left out.
+ * mathjs with one), in order of appearance. Type-only statements and imports inside comments are
+ * left out.
  *
  * @example
  * ```ts

@@ -39,4 +39,13 @@ export {
 } from "./products.ts";
 export { allocateKernelArray, wasmKernelsAvailable } from "./wasm_arena.ts";
 export { kernelThreadsActive, PARALLEL_PRODUCT_FLOPS, useKernelThreads } from "./threads.ts";
-export { allFinite, axpy, columnSquaredNorms, hadamard, rowSums, scaleColumns } from "./loops.ts";
+export {
+  allFinite,
+  axpy,
+  columnSquaredNorms,
+  gatherColumns,
+  type GatherSizes,
+  hadamard,
+  rowSums,
+  scaleColumns,
+} from "./loops.ts";
