@@ -6,8 +6,8 @@
  * @module
  */
 import { gradientFault, NonFiniteGradientError } from "./gradient_fault.ts";
-import { allocateKernelArray, axpy, scaleColumns } from "./kernels/mod.ts";
-import { addSquaresInKernelMemory } from "./elementwise_kernel.ts";
+import { axpy, scaleColumns } from "./kernels/mod.ts";
+import { fastSquaredNormSafe, squaredNorm } from "./gradient_norm.ts";
 import { type Loss, resolveLoss } from "./losses.ts";
 import { Matrix } from "./matrix.ts";
 import { passInputs } from "./pass_columns.ts";
@@ -202,57 +202,6 @@ export function sgdUpdate(
 }
 
 /**
- * Below this, a sum of squares in any order is finite: the orders differ by a relative n·ε, far
- * below a factor of 2.
- */
-const SAFE_SQUARED = Number.MAX_VALUE / 2;
-
-/** Σ g², in order over the layers and entries (the bits of ‖g‖). */
-function squaredNorm(grads: readonly Matrix[]): number {
-  let squared = 0;
-  for (const g of grads) {
-    const d = g.data;
-    for (let k = 0; k < d.length; k++) squared += d[k] * d[k];
-  }
-  return squared;
-}
-
-/**
- * Whether Σ g² (four partial sums per array) is at most SAFE_SQUARED, so that Σ g² in any order
- * is finite. Arrays in kernel memory (the gradients while training) are summed in WebAssembly
- * SIMD into a slot of that memory (`addSquaresInKernelMemory`), the others here. A boolean back,
- * not the sum: a double returned by a call that is not inlined is boxed.
- */
-function fastSquaredNormSafe(grads: readonly Matrix[]): boolean {
-  const sum = squaresSlot();
-  sum[0] = 0;
-  for (let l = 0; l < grads.length; l++) {
-    const d = grads[l].data, n = d.length;
-    if (!addSquaresInKernelMemory(d, n, sum)) sum[0] += squaresOf(d, n);
-  }
-  return sum[0] <= SAFE_SQUARED;
-}
-
-/** Σ d[k]² over k < n in four partial sums: NaN or infinite when an entry is. */
-function squaresOf(d: Float64Array, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
-  for (; k + 4 <= n; k += 4) {
-    s0 += d[k] * d[k];
-    s1 += d[k + 1] * d[k + 1];
-    s2 += d[k + 2] * d[k + 2];
-    s3 += d[k + 3] * d[k + 3];
-  }
-  for (; k < n; k++) s0 += d[k] * d[k];
-  return (s0 + s1) + (s2 + s3);
-}
-
-/** {@link fastSquaredNormSafe}'s running sum: one double in kernel memory, made on first use. */
-let squares: Float64Array | null = null;
-function squaresSlot(): Float64Array {
-  return squares ??= allocateKernelArray(1);
-}
-
-/**
  * Σ_j scale_j · values_j over j < b, in order, into SUM[0]. A small function of its own: its
  * loop is compiled early, while a loop in the large `Sgd.step` would run interpreted for
  * thousands of steps, boxing every partial sum (about 1 KB a step at b = 32).
@@ -267,6 +216,22 @@ function weightedSum(scale: Float64Array, values: Float64Array, b: number): void
 }
 
 const SUM = new Float64Array(1);
+
+/**
+ * Copies the weights w_j and w_j/b into the workspace; returns the first bad index, or −1. A
+ * function of its own that throws nothing: the loop with its throw, inlined into `Sgd.step`,
+ * allocated 24 bytes a step (bench/allocation_probe.ts --profile).
+ */
+function copyWeights(weights: ArrayLike<number>, ws: Workspace): number {
+  const dst = ws.weights, scale = ws.scale, b = dst.length;
+  for (let j = 0; j < b; j++) {
+    const w = weights[j];
+    if (!(w >= 0) || w === Infinity) return j;
+    dst[j] = w;
+    scale[j] = w / b;
+  }
+  return -1;
+}
 
 /** Options of {@link Sgd.step}. */
 export interface SgdStepOptions {
@@ -303,20 +268,32 @@ function checkForwardPass(model: Mlp, pass: MlpPass, batch: number, step: number
  */
 class StepResult implements SgdStepResult {
   #norm = -1;
+  /**
+   * The loss in a typed array: a number stored into a field is boxed anew whenever it changes
+   * (16 bytes at every refill, V8's sampling heap profiler in bench/allocation_probe.ts).
+   */
+  readonly #loss = new Float64Array(1);
   constructor(
     public step: number,
     public learningRate: number,
-    public loss: number,
+    loss: number,
     public values: Float64Array,
     public pass: MlpPass,
     public weights: Float64Array,
-  ) {}
+  ) {
+    this.#loss[0] = loss;
+  }
+
+  /** The weighted mean loss (1/b) Σ w_i ℓ_i at θ before the update. */
+  get loss(): number {
+    return this.#loss[0];
+  }
 
   /** This record for another step (`SgdOptions.reuseResults`). */
   refill(step: number, learningRate: number, loss: number): this {
     this.step = step;
     this.learningRate = learningRate;
-    this.loss = loss;
+    this.#loss[0] = loss;
     this.#norm = -1;
     return this;
   }
@@ -581,14 +558,12 @@ function setWeights(ws: Workspace, weights: ArrayLike<number> | undefined, step:
       `cannot take SGD step ${step}: ${weights.length} weights for a minibatch of ${b} samples`,
     );
   }
-  for (let j = 0; j < b; j++) {
-    const w = weights[j];
-    if (!(w >= 0) || w === Infinity) {
-      throw new RangeError(
-        `cannot take SGD step ${step}: weight ${j} is ${w}, weights must be finite and >= 0`,
-      );
-    }
-    ws.weights[j] = w;
-    ws.scale[j] = w / b;
+  const bad = copyWeights(weights, ws);
+  if (bad >= 0) {
+    throw new RangeError(
+      `cannot take SGD step ${step}: weight ${bad} is ${
+        weights[bad]
+      }, weights must be finite and >= 0`,
+    );
   }
 }

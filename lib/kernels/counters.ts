@@ -6,6 +6,31 @@
  */
 
 /**
+ * Where the kernels add their counts, one typed-array slot per count of {@link kernelCounters}:
+ * once past V8's small integers (2^30), a count kept in an object's field is a boxed number,
+ * allocated anew at every addition (16 bytes per kernel call, about 30 bytes a training step in
+ * bench/allocation_probe.ts); a slot is written in place.
+ *
+ * @example
+ * ```ts
+ * import { counterSlots, kernelCounters } from "@lib/kernels/counters.ts";
+ * import assert from "node:assert/strict";
+ * const before = kernelCounters.elementwiseOps;
+ * counterSlots.elementwiseOps[0] += 3;
+ * assert.equal(kernelCounters.elementwiseOps, before + 3);
+ * ```
+ */
+export const counterSlots: {
+  readonly productFlops: Float64Array;
+  readonly elementwiseOps: Float64Array;
+  readonly splitProducts: Float64Array;
+} = {
+  productFlops: new Float64Array(1),
+  elementwiseOps: new Float64Array(1),
+  splitProducts: new Float64Array(1),
+};
+
+/**
  * Operation counts reported by the kernels since the last {@link resetKernelCounters}:
  * `productFlops` adds 2·m·n·k per matrix product, `elementwiseOps` one per floating-point
  * multiply or add done by the elementwise kernels and reductions, `splitProducts` one per
@@ -25,9 +50,24 @@ export const kernelCounters: {
   elementwiseOps: number;
   splitProducts: number;
 } = {
-  productFlops: 0,
-  elementwiseOps: 0,
-  splitProducts: 0,
+  get productFlops(): number {
+    return counterSlots.productFlops[0];
+  },
+  set productFlops(count: number) {
+    counterSlots.productFlops[0] = count;
+  },
+  get elementwiseOps(): number {
+    return counterSlots.elementwiseOps[0];
+  },
+  set elementwiseOps(count: number) {
+    counterSlots.elementwiseOps[0] = count;
+  },
+  get splitProducts(): number {
+    return counterSlots.splitProducts[0];
+  },
+  set splitProducts(count: number) {
+    counterSlots.splitProducts[0] = count;
+  },
 };
 
 /**

@@ -1,11 +1,11 @@
 /**
  * Elementwise kernels and reductions on plain Float64Arrays with explicit sizes: one sequential
- * loop each, no allocation, counted in {@link kernelCounters}.
+ * loop each, no allocation, counted in `kernelCounters` (lib/kernels/counters.ts).
  *
  * @module
  */
 import { axpyInKernelMemory, finiteInKernelMemory } from "../elementwise_kernel.ts";
-import { kernelCounters } from "./counters.ts";
+import { counterSlots } from "./counters.ts";
 
 /**
  * out[i] = a[i] · b[i] for i < n (Hadamard product); `out` may alias `a` or `b`.
@@ -25,7 +25,7 @@ export function hadamard(
   { out, n }: { out: Float64Array; n: number },
 ): void {
   for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
-  kernelCounters.elementwiseOps += n;
+  counterSlots.elementwiseOps[0] += n;
 }
 
 /** From this many entries on, {@link axpy} of arrays in kernel memory runs in WebAssembly. */
@@ -52,7 +52,7 @@ export function axpy(
   io: { out: Float64Array; n: number },
 ): void {
   const out = io.out, n = io.n;
-  kernelCounters.elementwiseOps += 2 * n;
+  counterSlots.elementwiseOps[0] += 2 * n;
   if (n >= AXPY_WASM_MIN && axpyInKernelMemory(alpha, x, io)) return;
   for (let i = 0; i < n; i++) out[i] += alpha * x[i];
 }
@@ -78,7 +78,7 @@ export function columnSquaredNorms(
     const r = i * cols;
     for (let j = 0; j < cols; j++) out[j] += x[r + j] * x[r + j];
   }
-  kernelCounters.elementwiseOps += 2 * rows * cols;
+  counterSlots.elementwiseOps[0] += 2 * rows * cols;
 }
 
 /**
@@ -101,7 +101,7 @@ export function scaleColumns(
     const r = i * cols;
     for (let j = 0; j < cols; j++) x[r + j] *= scale[j];
   }
-  kernelCounters.elementwiseOps += rows * cols;
+  counterSlots.elementwiseOps[0] += rows * cols;
 }
 
 /** From this many entries on, {@link allFinite} of an array in kernel memory runs in WebAssembly. */
@@ -160,7 +160,7 @@ export function rowSums(
     for (let j = 0; j < cols; j++) s += x[r + j];
     out[i] = s;
   }
-  kernelCounters.elementwiseOps += rows * cols;
+  counterSlots.elementwiseOps[0] += rows * cols;
 }
 
 /** Sizes of {@link gatherColumns}. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { kernelCounters } from "./counters.ts";
+import { counterSlots } from "./counters.ts";
 import { type GemmCall, prepareThreads, runGemm } from "./threads.ts";
 import {
   align8,
@@ -296,7 +296,7 @@ function product(
   accumulate: boolean,
 ): void {
   const flops = 2 * m * n * k;
-  kernelCounters.productFlops += flops;
+  counterSlots.productFlops[0] += flops;
   if (m === 0 || n === 0) return;
   if (k === 0) {
     if (!accumulate) out.fill(0, 0, m * n);

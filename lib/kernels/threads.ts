@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { kernelCounters } from "./counters.ts";
+import { counterSlots } from "./counters.ts";
 import { CONTROL, HELPER_SOURCE, HELPER_STATE } from "./helper_source.ts";
 import {
   allocateKernelArray,
@@ -197,27 +197,24 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
       const count = Math.ceil(extent / size);
       const c = postToHelper(call, axis, size, count);
       if (c !== null) {
-        kernelCounters.splitProducts++;
-        const start = performance.now();
+        counterSlots.splitProducts[0]++;
+        const times = SPLIT_TIMES;
+        times[0] = performance.now();
         let mine = 0, done = 0; // a bit per chunk computed here (count ≤ 8), and their number
         for (let i = Atomics.add(c, NEXT, 1); i < count; i = Atomics.add(c, NEXT, 1)) {
           runChunk(engine, call, axis, size, i);
           mine |= 1 << i;
           done++;
         }
-        const mid = performance.now();
+        times[1] = performance.now();
         const ok = awaitHelper();
         if (!ok) {
           for (let i = 0; i < count; i++) {
             if (!(mine & (1 << i))) runChunk(engine, call, axis, size, i);
           }
         }
-        judgeSplit(ok && done < count, {
-          waited: performance.now() - mid,
-          worked: mid - start,
-          done,
-          count,
-        });
+        times[2] = performance.now();
+        judgeSplit(ok && done < count, done, count);
         return;
       }
     }
@@ -227,6 +224,12 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
 }
 
 /**
+ * A split's clock readings: its start, when this thread ran out of chunks, when the helper was
+ * done. In a typed array, so that {@link judgeSplit} gets them without a record or boxed numbers.
+ */
+const SPLIT_TIMES = new Float64Array(3);
+
+/**
  * Backs off from splitting when the helper did not pay: it took no chunk (it got no core in
  * time), or the split took longer than this thread alone would have, estimated from its own
  * chunks (its work per chunk times the chunks; waiting for a helper that was descheduled for a
@@ -234,10 +237,8 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
  * 1024 large products while that repeats, and ends at the first split that pays, so that a busy
  * second core costs little more than an occasional trial.
  */
-function judgeSplit(
-  helped: boolean,
-  { waited, worked, done, count }: { waited: number; worked: number; done: number; count: number },
-): void {
+function judgeSplit(helped: boolean, done: number, count: number): void {
+  const times = SPLIT_TIMES, worked = times[1] - times[0], waited = times[2] - times[1];
   const alone = done > 0 ? (worked / done) * count : Infinity;
   if (helped && worked + waited < alone) splitBackoff = 0;
   else {

@@ -127,9 +127,36 @@ export function drawWithWeights(
   p: ArrayLike<number>,
   options: DrawOptions,
 ): { positions: Int32Array; weights: Float64Array } {
-  const n = p.length, b = options.batchSize;
+  const b = options.batchSize;
   const positions = sized(options.positions, b, "positions") ?? new Int32Array(b);
   const weights = sized(options.weights, b, "weights") ?? new Float64Array(b);
+  drawWithWeightsInto(p, { ...options, positions, weights });
+  return { positions, weights };
+}
+
+/**
+ * {@link drawWithWeights} into the given `positions` and `weights`, with no result record: what a
+ * sampler calls at every step, so that a step allocates nothing (the record took 40 bytes a step,
+ * bench/allocation_probe.ts). The same draws and errors.
+ *
+ * @example
+ * ```ts
+ * import { drawWithWeights, drawWithWeightsInto } from "@lib/sampling/importance_sampler.ts";
+ * import { Random } from "@lib/random.ts";
+ * import assert from "node:assert/strict";
+ * const p = [0.5, 0.25, 0.25], positions = new Int32Array(4), weights = new Float64Array(4);
+ * drawWithWeightsInto(p, { batchSize: 4, random: new Random(1), positions, weights });
+ * const fresh = drawWithWeights(p, { batchSize: 4, random: new Random(1) });
+ * assert.deepEqual([positions, weights], [fresh.positions, fresh.weights]);
+ * ```
+ */
+export function drawWithWeightsInto(
+  p: ArrayLike<number>,
+  options: DrawOptions & { positions: Int32Array; weights: Float64Array },
+): void {
+  const n = p.length, b = options.batchSize;
+  const positions = sized(options.positions, b, "positions")!;
+  const weights = sized(options.weights, b, "weights")!;
   const given = sized(options.cdf, n, "cdf");
   const cdf = given === undefined ? cumulative(p) : cumulativeInto(p, given);
   for (let j = 0; j < b; j++) {
@@ -137,7 +164,6 @@ export function drawWithWeights(
     positions[j] = i;
     weights[j] = 1 / (n * p[i]);
   }
-  return { positions, weights };
 }
 
 function sized<T extends { length: number }>(a: T | undefined, n: number, what: string) {

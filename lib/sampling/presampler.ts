@@ -34,7 +34,7 @@
 import {
   checkEpsilon,
   type DrawOptions,
-  drawWithWeights,
+  drawWithWeightsInto,
   importanceDistribution,
 } from "./importance_sampler.ts";
 import { InputGatherer } from "../column_gatherer.ts";
@@ -342,7 +342,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       draw.positions = positions;
       draw.weights = weights;
       draw.cdf = cdf;
-      drawWithWeights(probabilities!, draw);
+      drawWithWeightsInto(probabilities!, draw);
       draw.random = NO_RANDOM;
       const indices = reuseBatch ? kept!.indices : new Int32Array(b);
       for (let j = 0; j < b; j++) indices[j] = presample[positions[j]];
