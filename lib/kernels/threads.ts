@@ -198,23 +198,28 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
       const c = postToHelper(call, axis, size, count);
       if (c !== null) {
         counterSlots.splitProducts[0]++;
-        const times = SPLIT_TIMES;
-        times[0] = performance.now();
+        // the clock is read at one split in TIMED_SPLITS (each reading boxes a number, about 16 bytes)
+        const timed = splits++ % TIMED_SPLITS === 0, times = SPLIT_TIMES;
+        if (timed) times[0] = performance.now();
         let mine = 0, done = 0; // a bit per chunk computed here (count ≤ 8), and their number
         for (let i = Atomics.add(c, NEXT, 1); i < count; i = Atomics.add(c, NEXT, 1)) {
           runChunk(engine, call, axis, size, i);
           mine |= 1 << i;
           done++;
         }
-        times[1] = performance.now();
+        if (timed) times[1] = performance.now();
         const ok = awaitHelper();
         if (!ok) {
           for (let i = 0; i < count; i++) {
             if (!(mine & (1 << i))) runChunk(engine, call, axis, size, i);
           }
         }
-        times[2] = performance.now();
-        judgeSplit(ok && done < count, done, count);
+        if (timed) times[2] = performance.now();
+        const judged = JUDGED;
+        judged.timed = timed;
+        judged.done = done;
+        judged.count = count;
+        judgeSplit(ok && done < count, judged);
         return;
       }
     }
@@ -224,24 +229,33 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
 }
 
 /**
- * A split's clock readings: its start, when this thread ran out of chunks, when the helper was
- * done. In a typed array, so that {@link judgeSplit} gets them without a record or boxed numbers.
+ * A timed split's clock readings: its start, when this thread ran out of chunks, when the helper
+ * was done. In a typed array, so that {@link judgeSplit} gets them without boxed numbers.
  */
 const SPLIT_TIMES = new Float64Array(3);
+/** One split in this many is timed (the others are judged by whether the helper took a chunk). */
+const TIMED_SPLITS = 8;
+/** Splits so far. */
+let splits = 0;
+/** {@link judgeSplit}'s record, refilled (none per split). */
+const JUDGED = { timed: false, done: 0, count: 0 };
 
 /**
  * Backs off from splitting when the helper did not pay: it took no chunk (it got no core in
  * time), or the split took longer than this thread alone would have, estimated from its own
  * chunks (its work per chunk times the chunks; waiting for a helper that was descheduled for a
- * moment on a shared host still pays while the split beats that). The pause doubles from 16 to
+ * moment on a shared host still pays while the split beats that; the time is read at one split in
+ * eight). The pause doubles from 16 to
  * 1024 large products while that repeats, and ends at the first split that pays, so that a busy
  * second core costs little more than an occasional trial.
  */
-function judgeSplit(helped: boolean, done: number, count: number): void {
+function judgeSplit(helped: boolean, split: { timed: boolean; done: number; count: number }): void {
+  const { timed, done, count } = split;
   const times = SPLIT_TIMES, worked = times[1] - times[0], waited = times[2] - times[1];
   const alone = done > 0 ? (worked / done) * count : Infinity;
-  if (helped && worked + waited < alone) splitBackoff = 0;
-  else {
+  if (helped && (!timed || worked + waited < alone)) {
+    if (timed) splitBackoff = 0;
+  } else {
     splitBackoff = Math.min(1024, Math.max(16, 2 * splitBackoff));
     skipSplits = splitBackoff;
   }
