@@ -43,6 +43,12 @@ export interface Activation {
   forward(z: Float64Array, io: { out: Float64Array; n: number }): void;
   /** out[i] = σ′(z[i]) · g[i]: the backward step δ = σ′(z) ∘ g, using x = σ(z) where cheaper. */
   backward(g: Float64Array, arrays: ActivationArrays): void;
+  /**
+   * Whether `backward` reads z (true when absent). false where it reads only g and x = σ(z)
+   * (tanh, sigmoid) or g alone (identity): a presampled step then leaves the chosen columns' z_l
+   * of such layers ungathered (`passColumns` in lib/pass_columns.ts).
+   */
+  readonly backwardReadsZ?: boolean;
 }
 
 /**
@@ -67,6 +73,7 @@ export const identity: Activation = {
   backward(g, { out, n }) {
     for (let i = 0; i < n; i++) out[i] = g[i];
   },
+  backwardReadsZ: false,
 };
 
 /**
@@ -90,6 +97,7 @@ export const relu: Activation = {
   backward(g, arrays) {
     elementwiseBackward("relu", g, arrays); // the bits of z > 0 ? g : 0
   },
+  backwardReadsZ: true,
 };
 
 /**
@@ -118,6 +126,7 @@ export const tanh: Activation = {
   backward(g, arrays) {
     elementwiseBackward("tanh", g, arrays); // the bits of g · (1 − x·x)
   },
+  backwardReadsZ: false,
 };
 
 /**
@@ -149,6 +158,7 @@ export const sigmoid: Activation = {
   backward(g, arrays) {
     elementwiseBackward("sigmoid", g, arrays); // the bits of g · x · (1 − x)
   },
+  backwardReadsZ: false,
 };
 
 /**
@@ -177,6 +187,7 @@ export const softplus: Activation = {
   backward(g, arrays) {
     elementwiseBackward("softplus", g, arrays); // g · σ(z), σ as sigmoid's forward
   },
+  backwardReadsZ: true,
 };
 
 /** The activations known by name. */

@@ -88,12 +88,19 @@ export interface PassColumnsOptions {
    * this would sweep the source's whole d_0 × B block (lib/sampling/presampler.ts).
    */
   inputs?: boolean;
+  /**
+   * Which z_l to copy: z_l when zs[l − 1] is true (default: all). A step whose layer-l activation
+   * does not read z in its backward pass (`Activation.backwardReadsZ` false: tanh, sigmoid,
+   * identity) needs no z_l, and a presampled step then copies half as much (lib/sampling/presampler.ts).
+   */
+  zs?: readonly boolean[];
 }
 
 /**
  * Copies columns `positions` of x_0 .. x_L and z_1 .. z_L (constant rows included) of a pass whose
  * forward has run into `out`, and returns `out`: the forward pass of those columns, in order. δ_l
- * and ∇θ_l of `out` are left as they were (a backward pass overwrites them).
+ * and ∇θ_l of `out` are left as they were (a backward pass overwrites them), and so are the z_l
+ * that `zs` leaves out.
  *
  * @throws {RangeError} when the passes' layer sizes differ, positions.length is not out.batch,
  *   or a position is not an integer in [0, source.batch)
@@ -109,6 +116,11 @@ export interface PassColumnsOptions {
  * const direct = net.forward(x.gatherColumns(positions));
  * assert.deepEqual(out.output.data, direct.output.data);
  * assert.deepEqual(out.z(1).data, direct.z(1).data);
+ * // without z_1: x_1 and the output are copied, z_1 keeps what it held
+ * const held = new MlpPass(net.sizes, 3);
+ * passColumns(net.forward(x), { positions, out: held, zs: [false, true] });
+ * assert.deepEqual([held.x(1).data, held.output.data], [direct.x(1).data, direct.output.data]);
+ * assert.ok(held.z(1).data.every((v) => v === 0));
  * ```
  */
 export function passColumns(source: MlpPass, options: PassColumnsOptions): MlpPass {
@@ -136,11 +148,12 @@ export function passColumns(source: MlpPass, options: PassColumnsOptions): MlpPa
   checkPositions(positions, B);
   // one array type for the kernel, so that its loop stays monomorphic
   const at = positions instanceof Int32Array ? positions : Int32Array.from(positions);
-  const first = options.inputs === false ? 1 : 0;
+  const first = options.inputs === false ? 1 : 0, zs = options.zs;
   for (let l = 0; l <= L; l++) {
     const x = source.xs[l];
     if (l >= first) gatherBlock(x.data, x.rows, B, at, out.xs[l].data);
     if (l === L) break;
+    if (zs !== undefined && zs[l] === false) continue;
     const z = source.zs[l];
     gatherBlock(z.data, z.rows, B, at, out.zs[l].data);
   }

@@ -239,8 +239,9 @@ export interface SgdStepOptions {
   weights?: ArrayLike<number>;
   /**
    * A forward pass over exactly the columns of x, in order, at the current θ, with the bits
-   * `model.forward(x)` would give (see `Minibatch.pass`). When given, the step skips its forward
-   * pass and runs its backward pass in this one, overwriting its δ_l and ∇θ_l.
+   * `model.forward(x)` would give (see `Minibatch.pass`; z_l may be missing where layer l's
+   * backward does not read it). When given, the step skips its forward pass and runs its backward
+   * pass in this one, overwriting its δ_l and ∇θ_l.
    */
   pass?: MlpPass;
   /** x is known to be finite (gathered from a checked data set): the forward pass skips its scan. */
@@ -431,7 +432,9 @@ export class Sgd {
     let squared = 0;
     if (!fastSquaredNormSafe(grads)) squared = squaredNorm(grads);
     if (!Number.isFinite(squared)) {
-      // off the hot path: only a failing step traces the cause
+      // off the hot path: only a failing step traces the cause, in a given pass after running its
+      // forward again (it may lack the z_l its backward does not read; θ is unchanged)
+      if (options.pass !== undefined) model.forward(passInputs(pass), pass);
       const fault = gradientFault(model, pass, ws.gradOutput);
       if (fault !== null && fault.kind !== "overflow") {
         throw new NonFiniteGradientError(

@@ -69,8 +69,13 @@ export interface Problem {
   model: Mlp;
 }
 
-/** N samples of `sizes[0]` standard normal features, labels i mod the outputs, a relu network. */
-export function normalProblem(sizes: number[], n: number, seed: number): Problem {
+/** N samples of `sizes[0]` standard normal features, labels i mod the outputs, a relu (or tanh) network. */
+export function normalProblem(
+  sizes: number[],
+  n: number,
+  seed: number,
+  activation: "relu" | "tanh" = "relu",
+): Problem {
   const random = new Random(seed);
   const labels = Int32Array.from({ length: n }, (_, i) => i % sizes.at(-1)!);
   const data = {
@@ -79,7 +84,7 @@ export function normalProblem(sizes: number[], n: number, seed: number): Problem
     y: oneHot(labels, sizes.at(-1)!),
     labels,
   };
-  return { data, model: Mlp.create(sizes, { random, activation: "relu" }) };
+  return { data, model: Mlp.create(sizes, { random, activation }) };
 }
 
 /**

@@ -8,6 +8,10 @@ import {
 import { passColumnsExact } from "@lib/pass_columns.ts";
 import { presampler, type PresamplerOptions } from "@lib/sampling/presampler.ts";
 import { type Score, upperBoundScore } from "@lib/sampling/scores.ts";
+import { Mlp, Random, tanh } from "@lib/mod.ts";
+import { NonFiniteGradientError } from "@lib/gradient_fault.ts";
+import { fit } from "@lib/train.ts";
+import { brokenTanh } from "./faults.ts";
 
 /** Trains a copy of the problem's network with a fresh sampler of `options`. */
 async function train(
@@ -99,4 +103,45 @@ Deno.test("a bad reusePass is rejected with an error naming it", () => {
     () => presampler({ reusePass: "yes" as never }),
     /cannot make a presampler: reusePass must be "auto", "always" or "never", got yes/,
   );
+});
+
+Deno.test("on a tanh network, whose backward reads x and not z, the reused pass (z left ungathered) trains bit for bit like recomputing", async () => {
+  const p = normalProblem([784, 32, 32, 10], 300, 2, "tanh");
+  assert.ok(p.model.activations.every((a) => a.backwardReadsZ === false));
+  const options = { alwaysOn: true, batchSize: 32, steps: 12 };
+  const reused = await train(p, options);
+  const recomputed = await train(p, { ...options, reusePass: "never" });
+  assert.equal(reused.state.reusedSteps, 12);
+  assert.deepEqual(reused.thetas, recomputed.thetas);
+});
+
+Deno.test("a step that fails in a carried pass without its z_l traces the fault the recomputing step traces", async () => {
+  const random = new Random(5);
+  const model = Mlp.create([3, 6, 6, 1], { random, activation: [tanh, brokenTanh] });
+  const data = {
+    name: "normal",
+    x: random.normalMatrix(3, 40),
+    y: random.normalMatrix(1, 40),
+    labels: null,
+  };
+  const failure = async (reusePass: "always" | "never") => {
+    try {
+      await fit(model.clone(), data, {
+        loss: "squaredError",
+        random: new Random(1),
+        batchSize: 4,
+        learningRate: 0.01,
+        steps: 1,
+        sampler: presampler({ alwaysOn: true, reusePass }),
+        progress: "none",
+      });
+    } catch (error) {
+      if (!(error instanceof NonFiniteGradientError)) throw error;
+      return error.message;
+    }
+    throw new Error(`the step with reusePass "${reusePass}" did not fail`);
+  };
+  const traced = await failure("always");
+  assert.match(traced, /the backward\(\) of σ_2 \('broken tanh'\) gave NaN/);
+  assert.equal(traced, await failure("never"));
 });

@@ -12,8 +12,8 @@
  * the two-stage estimate is unbiased for ∇F (tower property).
  *
  * The scoring pass already holds the forward pass of the b chosen samples at the current θ, so
- * the batch carries those columns of it ({@link Minibatch.pass}, gathered by lib/pass_columns.ts)
- * and the step runs only its backward pass: a step costs B + 2b forward-equivalents instead of the
+ * the batch carries those columns of it ({@link Minibatch.pass}, gathered by lib/pass_columns.ts;
+ * z_l only where the backward pass reads it) and the step runs only its backward pass: a step costs B + 2b forward-equivalents instead of the
  * B + 3b of recomputing (K&F's reference code recomputes), and the batch reports B − b (3B − b for
  * the exact gradient norm) beyond the step's own 3b. The reuse is exact: it is done only where the
  * gathered pass has the bits the step's own forward pass would compute (`passColumnsExact`: the
@@ -42,7 +42,8 @@ import type { Dataset, Inputs } from "../datasets.ts";
 import { KernelLease } from "../kernel_lease.ts";
 import type { Matrix } from "../matrix.ts";
 import type { Loss } from "../losses.ts";
-import { MlpPass } from "../mlp.ts";
+import { type Mlp, MlpPass } from "../mlp.ts";
+import type { Activation } from "../activations.ts";
 import { Random } from "../random.ts";
 import {
   passColumns,
@@ -239,10 +240,10 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
   const reusedPass = (
     scorer: Scorer,
     data: Dataset<Inputs>,
-    sizes: readonly number[],
+    model: Mlp,
     indices: Int32Array,
   ): MlpPass | null => {
-    const source = scorer.lastPass, b = indices.length;
+    const source = scorer.lastPass, b = indices.length, sizes = model.sizes;
     if (reuse === "never" || source === null) return null;
     if (reuse === "auto" && !exactFor(sizes, source.batch, b)) return null;
     if (chosen === null || chosen.batch !== b || !sameSizes(chosen, sizes)) {
@@ -252,6 +253,11 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
     // one options record, refilled (passColumns reads it during the call only)
     columnsArgs.positions = positions;
     columnsArgs.out = chosen;
+    // only the z_l that the step's backward pass reads (see `Minibatch.pass`)
+    if (zsFor !== model.activations) {
+      zsFor = model.activations;
+      columnsArgs.zs = zsFor.map((a) => a.backwardReadsZ !== false);
+    }
     passColumns(source, columnsArgs);
     if (inputs?.source !== data.x) inputs = new InputGatherer(data.x);
     inputs.gather(indices, chosenInputs!);
@@ -261,7 +267,10 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
     positions: new Int32Array(0),
     out: null!,
     inputs: false,
+    zs: [],
   };
+  /** The activations whose `backwardReadsZ` made `columnsArgs.zs`. */
+  let zsFor: readonly Activation[] | null = null;
   let chosenInputs: Matrix | null = null, inputs: InputGatherer | null = null;
   /** `passColumnsExact` for the last sizes, B and b asked (they change only with b). */
   let exact: { sizes: readonly number[]; source: number; batch: number; value: boolean } | null =
@@ -347,7 +356,7 @@ export function presampler(options: PresamplerOptions = {}): Presampler {
       const indices = reuseBatch ? kept!.indices : new Int32Array(b);
       for (let j = 0; j < b; j++) indices[j] = presample[positions[j]];
       const cost = scorer.cost(size);
-      const pass = reusedPass(scorer, data, model.sizes, indices);
+      const pass = reusedPass(scorer, data, model, indices);
       if (pass === null) {
         if (!reuseBatch) return { indices, weights, forwardEquivalents: cost };
         kept!.scored.forwardEquivalents = cost;

@@ -63,7 +63,8 @@ export interface Minibatch {
   readonly forwardEquivalents: number;
   /**
    * Optional: a forward pass over exactly these b columns, in order, at the current θ, with the
-   * same bits `model.forward` would give (x_0 .. x_L and z_1 .. z_L filled, batch size b). When
+   * same bits `model.forward` would give (batch size b; x_0 .. x_L filled, and z_l wherever layer
+   * l's activation reads z in its backward pass, `Activation.backwardReadsZ`). When
    * present, the step uses it instead of running the forward pass: x and y are still gathered
    * (for the loss), and the step's backward pass runs in this pass, overwriting its δ_l and ∇θ_l.
    * Counting the forward pass the sampler saved (the step then costs 2b, not 3b,
