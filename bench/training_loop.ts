@@ -20,6 +20,8 @@
  * price is chained through the bare step: presampled/bare over (fit/bare × price), where the
  * price is fit's own count per step over a uniform step's 3b: (B + 3b)/(3b), or (B + 2b)/(3b)
  * when the presampler hands its forward pass to the step (`Minibatch.pass`) and counts B − b.
+ * The presampled fit's bare blocks are each followed by k bare forward passes, whose time over
+ * the bare block's is the forward share f of {@link timePrice}, the price in measured time.
  *
  * @module
  */
@@ -43,6 +45,8 @@ export const TRAINING_LOOP_COLUMNS = [
   "presampled_step_ms",
   "presampled_over_price",
   "presampled_over_flop_price",
+  "forward_share",
+  "presampled_over_time_price",
 ] as const;
 
 /** One row of `training_loop.csv`. */
@@ -61,6 +65,15 @@ interface Interleaved {
   price: number;
   /** The same price from the FLOP model (lib/flops.ts) instead of "a backward is 2 forwards". */
   flopPrice: number;
+  /**
+   * f: a bare forward pass's time over a bare step's, the median over blocks of the two timed
+   * back to back (NaN unless `forwards` was asked).
+   */
+  forwardShare: number;
+  /** The mean over steps of the columns scored over b (B, or 0 for a uniform step). */
+  scoredPerColumn: number;
+  /** The share of steps whose batch carried the scoring pass. */
+  reusedShare: number;
 }
 
 /**
@@ -98,7 +111,13 @@ export function flopPrice(
  */
 async function interleaved(
   config: PassConfig,
-  { sampler, rounds, blockMs }: { sampler: Sampler; rounds: number; blockMs: number },
+  { sampler, rounds, blockMs, forwards = false }: {
+    sampler: Sampler;
+    rounds: number;
+    blockMs: number;
+    /** Also time a block of k bare forward passes after each block of bare steps. */
+    forwards?: boolean;
+  },
 ): Promise<Interleaved> {
   const bare = passWorkload(config, { random: new Random(1) });
   for (let c = 0; c < 3; c++) bare.step(); // warm-up
@@ -111,8 +130,8 @@ async function interleaved(
   const k = Math.max(1, Math.round(blockMs / ((performance.now() - start) / calls)));
   const data = loopDataset(config, { random: new Random(2) });
   const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
-  const fitMs: number[] = [], bareMs: number[] = [];
-  let previous = 0, priced = 0, flopPriced = 0, steps = 0;
+  const fitMs: number[] = [], bareMs: number[] = [], shares: number[] = [];
+  let previous = 0, priced = 0, flopPriced = 0, steps = 0, scoredColumns = 0, reusedSteps = 0;
   let last = { scored: -1, reused: false, price: 0 };
   const b = config.batch;
   const counting: Sampler = {
@@ -130,6 +149,8 @@ async function interleaved(
         last = { scored, reused, price: flopPrice(config.sizes, { batch: b, scored, reused }) };
       }
       flopPriced += last.price;
+      scoredColumns += scored;
+      if (reused) reusedSteps++;
       steps++;
       return batch;
     },
@@ -152,7 +173,11 @@ async function interleaved(
       previous = row.seconds;
       const t0 = performance.now();
       for (let c = 0; c < k; c++) bare.step();
-      if (timed) bareMs.push((performance.now() - t0) / k);
+      const t1 = performance.now();
+      if (timed) bareMs.push((t1 - t0) / k);
+      if (!forwards) return;
+      for (let c = 0; c < k; c++) bare.forward();
+      if (timed) shares.push((performance.now() - t1) / (t1 - t0));
     },
   });
   const ratios = fitMs.map((f, i) => f / bareMs[i]);
@@ -162,7 +187,32 @@ async function interleaved(
     ratio: median(ratios),
     price: priced / steps,
     flopPrice: flopPriced / steps,
+    forwardShare: forwards ? median(shares) : NaN,
+    scoredPerColumn: scoredColumns / (steps * b),
+    reusedShare: reusedSteps / steps,
   };
+}
+
+/**
+ * A presampled step's price in measured time, in uniform steps: the scoring pass's B columns at
+ * a bare forward pass's measured share f of a bare step per b columns, plus the rest of a step
+ * (1 − f when the batch carries the scoring pass, else 1). Where the count price takes f = 1/3
+ * and the FLOP price a tanh as one FLOP, this one prices each part at what it measured, so that
+ * a presampled step over it is what the loop adds beyond the passes: sampling, scoring, gathers.
+ *
+ * @example f = 1/3, B = 3b, the pass reused: (B + 2b)/(3b), the count price
+ * ```ts
+ * import { timePrice } from "../bench/training_loop.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.abs(timePrice(1 / 3, { scoredPerColumn: 3, reusedShare: 1 }) - 5 / 3) < 1e-15);
+ * assert.equal(timePrice(0.5, { scoredPerColumn: 0, reusedShare: 0 }), 1); // a uniform step
+ * ```
+ */
+export function timePrice(
+  forwardShare: number,
+  steps: { scoredPerColumn: number; reusedShare: number },
+): number {
+  return steps.scoredPerColumn * forwardShare + 1 - steps.reusedShare * forwardShare;
 }
 
 /**
@@ -189,6 +239,7 @@ export async function measureTrainingLoop(
     sampler: presampler({ alwaysOn: true }),
     rounds,
     blockMs,
+    forwards: true,
   });
   const fitOverBare = uniform.ratio, presampledOverBare = presampled.ratio;
   return {
@@ -199,6 +250,9 @@ export async function measureTrainingLoop(
     presampled_step_ms: presampled.fitMs,
     presampled_over_price: presampledOverBare / (fitOverBare * presampled.price),
     presampled_over_flop_price: presampledOverBare / (fitOverBare * presampled.flopPrice),
+    forward_share: presampled.forwardShare,
+    presampled_over_time_price: presampledOverBare /
+      (fitOverBare * timePrice(presampled.forwardShare, presampled)),
   };
 }
 

@@ -5,7 +5,8 @@
  *
  * The section reads the CSV files, not the script's functions, so that it depends only on the
  * columns the issue fixes: `config,bare_step_ms,fit_step_ms,fit_over_bare,presampled_step_ms,
- * presampled_over_price`, and `presampled_over_flop_price` after them.
+ * presampled_over_price`, and `presampled_over_flop_price`, `forward_share` and
+ * `presampled_over_time_price` after them.
  *
  * @module
  */
@@ -94,7 +95,12 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
       "step's backward of b, over a uniform step's FLOPs). Where the first layer dominates, " +
       "the backward skips its input gradient and costs about one forward, so the count " +
       "under-prices a presampled step; the FLOP price leaves only what the loop adds: sampling, " +
-      "gathering B + b columns instead of b, scoring and the columns of the pass.",
+      "gathering B + b columns instead of b, scoring and the columns of the pass. " +
+      "`presampled_over_time_price` prices each part at its measured time instead " +
+      "(`timePrice` in bench/training_loop.ts): the B scored columns at `forward_share`, a bare " +
+      "forward pass's time over a bare step's, per b columns, plus the rest of a step; a tanh's " +
+      "cost, which the FLOP model counts as one FLOP, is then in the price, and what remains " +
+      "is the loop's own work.",
     "",
   );
   if (rows.length === 0) {
@@ -107,6 +113,7 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
       fit: judge(r.fit_over_bare),
       presampled: judge(r.presampled_over_price),
       "presampled (FLOPs)": judge(r.presampled_over_flop_price),
+      "presampled (time)": judge(r.presampled_over_time_price),
     }))),
     "",
   );
@@ -115,6 +122,7 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
       ["`fit`", "fit_over_bare"],
       ["presampled", "presampled_over_price"],
       ["presampled against the FLOP price", "presampled_over_flop_price"],
+      ["presampled against the price in measured time", "presampled_over_time_price"],
     ]
   ) {
     const judged = rows.filter((r) => typeof r[column] === "number");
