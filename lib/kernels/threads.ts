@@ -215,11 +215,7 @@ export function runGemm(engine: WasmGemm, call: GemmCall): void {
           }
         }
         if (timed) times[2] = performance.now();
-        const judged = JUDGED;
-        judged.timed = timed;
-        judged.done = done;
-        judged.count = count;
-        judgeSplit(ok && done < count, judged);
+        judgeSplit(ok && done < count && (!timed || beatAlone(done, count)), timed);
         return;
       }
     }
@@ -237,23 +233,26 @@ const SPLIT_TIMES = new Float64Array(3);
 const TIMED_SPLITS = 8;
 /** Splits so far. */
 let splits = 0;
-/** {@link judgeSplit}'s record, refilled (none per split). */
-const JUDGED = { timed: false, done: 0, count: 0 };
 
 /**
- * Backs off from splitting when the helper did not pay: it took no chunk (it got no core in
- * time), or the split took longer than this thread alone would have, estimated from its own
- * chunks (its work per chunk times the chunks; waiting for a helper that was descheduled for a
- * moment on a shared host still pays while the split beats that; the time is read at one split in
- * eight). The pause doubles from 16 to
- * 1024 large products while that repeats, and ends at the first split that pays, so that a busy
- * second core costs little more than an occasional trial.
+ * Whether the timed split (SPLIT_TIMES) took less than this thread alone would have, estimated
+ * from its own chunks: its work per chunk times the chunks (`done` of `count` were its own).
  */
-function judgeSplit(helped: boolean, split: { timed: boolean; done: number; count: number }): void {
-  const { timed, done, count } = split;
+function beatAlone(done: number, count: number): boolean {
   const times = SPLIT_TIMES, worked = times[1] - times[0], waited = times[2] - times[1];
-  const alone = done > 0 ? (worked / done) * count : Infinity;
-  if (helped && (!timed || worked + waited < alone)) {
+  return done === 0 || worked + waited < (worked / done) * count;
+}
+
+/**
+ * Backs off from splitting when a split did not pay: the helper took no chunk (it got no core in
+ * time), or, at a timed split (one in eight), the split took longer than this thread alone would
+ * have ({@link beatAlone}; waiting for a helper that was descheduled for a moment on a shared host
+ * still pays while the split beats that). The pause doubles from 16 to 1024 large products while
+ * that repeats, and ends at the first timed split that pays, so that a busy second core costs
+ * little more than an occasional trial.
+ */
+function judgeSplit(paid: boolean, timed: boolean): void {
+  if (paid) {
     if (timed) splitBackoff = 0;
   } else {
     splitBackoff = Math.min(1024, Math.max(16, 2 * splitBackoff));

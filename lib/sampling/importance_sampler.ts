@@ -128,9 +128,9 @@ export function drawWithWeights(
   options: DrawOptions,
 ): { positions: Int32Array; weights: Float64Array } {
   const b = options.batchSize;
-  const positions = sized(options.positions, b, "positions") ?? new Int32Array(b);
-  const weights = sized(options.weights, b, "weights") ?? new Float64Array(b);
-  drawWithWeightsInto(p, { ...options, positions, weights });
+  const positions = options.positions ?? new Int32Array(b);
+  const weights = options.weights ?? new Float64Array(b);
+  drawWithWeightsInto(p, { ...options, positions, weights }); // which checks their lengths
   return { positions, weights };
 }
 
