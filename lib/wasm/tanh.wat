@@ -254,7 +254,6 @@
 ;; code: and(z, z > 0) is z where z > 0 and +0 elsewhere (all-zero bits), NaN and −0 included.
 ;; tanh′ ∘ g = g·(1 − x·x) and sigmoid′ ∘ g = (g·x)·(1 − x) are the scalar code's operations in
 ;; its order, each rounded once (no fused multiply-add), so they give its bits too.
-
   ;; dst[i] = src[i] > 0 ? src[i] : 0
   (func $relu (export "relu") (param $src i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128) (local $u v128) (local $v v128)
@@ -281,7 +280,6 @@
       (then
         (local.set $u (v128.load64_zero (local.get $src)))
         (v128.store64_lane 0 (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $u) (local.get $zero)))))))
-
   ;; dst[i] = z[i] > 0 ? g[i] : 0 (relu′(z) ∘ g)
   (func $relu_backward (export "relu_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128)
@@ -315,7 +313,6 @@
         (local.set $u (v128.load64_zero (local.get $g)))
         (local.set $s (v128.load64_zero (local.get $z)))
         (v128.store64_lane 0 (local.get $dst) (v128.and (local.get $u) (f64x2.gt (local.get $s) (local.get $zero)))))))
-
   ;; dst[i] = g[i]·(1 − x[i]·x[i]) (tanh′ ∘ g from x = tanh z; x in the second argument)
   (func $tanh_backward (export "tanh_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128)
@@ -349,7 +346,6 @@
         (local.set $u (v128.load64_zero (local.get $g)))
         (local.set $s (v128.load64_zero (local.get $z)))
         (v128.store64_lane 0 (local.get $dst) (f64x2.mul (local.get $u) (f64x2.sub (local.get $one) (f64x2.mul (local.get $s) (local.get $s))))))))
-
   ;; dst[i] = g[i]·x[i]·(1 − x[i]) (sigmoid′ ∘ g from x = σ(z); x in the second argument)
   (func $sigmoid_backward (export "sigmoid_backward") (param $g i32) (param $z i32) (param $dst i32) (param $count i32)
     (local $end i32) (local $zero v128) (local $one v128)
@@ -383,7 +379,6 @@
         (local.set $u (v128.load64_zero (local.get $g)))
         (local.set $s (v128.load64_zero (local.get $z)))
         (v128.store64_lane 0 (local.get $dst) (f64x2.mul (f64x2.mul (local.get $u) (local.get $s)) (f64x2.sub (local.get $one) (local.get $s)))))))
-
   ;; dst[i] = dst[i] + alpha·x[i] (the SGD update θ ← θ − η g with alpha = −η): a multiply, then
   ;; an add, each rounded once (no fused multiply-add), so the bits of the scalar
   ;; `out[i] += alpha * x[i]` (addition commutes exactly). dst may equal x.
@@ -415,7 +410,6 @@
 
 ;; Two reductions over count doubles at src, for lib/kernels/loops.ts's checks of arrays that live
 ;; in the products' memory (z_l in the forward pass, the gradients after the backward pass).
-
   ;; 1 when every entry is finite, else 0: the sum of x·0 over the entries (x·0 is 0 for a finite
   ;; x and NaN for NaN or ±∞) in four partial sums, which is NaN exactly when an entry is not
   ;; finite, in any order: the answer of the scalar loop of `allFinite`.
@@ -441,7 +435,6 @@
     (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
     ;; both lanes equal themselves unless one is NaN
     (i64x2.all_true (f64x2.eq (local.get $s0) (local.get $s0))))
-
   ;; dst[0] += Σ x² over the entries, in four partial sums (a multiply, then an add, each
   ;; rounded): within count·ε of the sum in order, and not finite exactly when that one is not
   ;; finite or overflows near the largest double. `Sgd.step` decides with it whether ‖g‖ must be
@@ -471,7 +464,6 @@
     (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
     (f64.store (local.get $dst) (f64.add (f64.load (local.get $dst))
       (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))))
-
   ;; The logistic family, from one exponential: with a = |z| clamped to 746 (where e^{−a} is
   ;; below half the smallest subnormal), a = k·ln 2 + r as in `tanh`, and g± = 2 + (h ± r)
   ;; (g = r·coth(r/2)), e^{−a} = 2^{−k}·g−/g+ = S/g+ with S = 2^{−k}·g−, scaled by two powers
