@@ -3,23 +3,24 @@
  * sampler and with the presampler (`alwaysOn`, lib/sampling/presampler.ts) on the configurations
  * of bench/loop_configs.ts, and where those bytes are allocated.
  *
- * Run as `deno run --allow-read --allow-env --allow-sys --v8-flags=--expose-gc,--max-semi-space-size=128
- * bench/allocation_probe.ts [--quick] [--profile] [--heap-row] [--steps N] [--warm-up N]
- * [--filter NAME] [--exclude NAME] [--sampler uniform|presampled]`; `--heap-row` prints each
- * measurement as a JSON row of `training_loop_heap.csv` instead (see {@link measureHeapInProcess}).
+ * Run as `deno run --allow-read --allow-env --allow-sys
+ * --v8-flags=--expose-gc,--max-semi-space-size=128 bench/allocation_probe.ts [--quick] [--profile]
+ * [--heap-row] [--steps N] [--warm-up N] [--settle N] [--filter NAME] [--exclude NAME]
+ * [--sampler uniform|presampled]`; `--heap-row` prints each measurement as a JSON row of
+ * `training_loop_heap.csv` instead (see {@link measureHeapInProcess}).
  *
- * How it counts: after `warmUp` steps, a garbage collection, then `steps` steps cut into ten
- * windows, reading V8's heap plus array buffers at each window's edges only (a reading allocates
- * about 200 bytes: at the edges it costs 2 bytes a step at 100 steps a window, and that cost,
- * measured by the same reading in a loop, is taken off). A window counts when the heap did not
- * shrink over it (no collection ran: a young generation of 128 MB makes that the rule,
- * `collected` says how many windows were left out). Bytes per step: the median over the windows.
- * V8 compiles the step's functions with its top tier (TurboFan) only after some ten to twenty
- * thousand steps; before that its mid tier (Maglev) boxes the numbers passed between functions,
- * a few hundred bytes a step, so the default warm-up is 20,000 steps. `--profile` also runs V8's
- * sampling heap profiler (every 32 bytes on average, garbage included) over the same steps and
- * prints the allocating functions with most bytes (a function inlined into another is counted
- * as the other).
+ * How it counts: after `warmUp` steps, a garbage collection, {@link SETTLE_STEPS} more steps
+ * (`settle`), a second collection, then `steps` steps cut into ten windows, reading V8's heap plus
+ * array buffers at each window's edges only (a reading allocates about 200 bytes: at the edges it
+ * costs 2 bytes a step at 100 steps a window, and that cost, measured by the same reading in a
+ * loop, is taken off). A window counts when the heap did not shrink over it (no collection ran:
+ * a young generation of 128 MB makes that the rule, `collected` says how many windows were left
+ * out). Bytes per step: the median over the windows. V8 compiles the step's functions with its
+ * top tier (TurboFan) only after some ten to twenty thousand steps; before that its mid tier
+ * (Maglev) boxes the numbers passed between functions, a few hundred bytes a step, so the default
+ * warm-up is 20,000 steps. `--profile` also runs V8's sampling heap profiler (every 32 bytes on
+ * average, garbage included) over the same steps and prints the allocating functions with most
+ * bytes (a function inlined into another is counted as the other).
  *
  * @module
  */
@@ -69,6 +70,16 @@ function windowRates(readings: Float64Array, steps: number): { rates: number[]; 
   return { rates, skipped };
 }
 
+/**
+ * Steps run between the first collection and the counted windows (a second collection starts
+ * them). The first collection, and the probe's first readings, send parts of the step back to
+ * V8's lower tiers (`--trace-deopt` shows `fit`'s loop deoptimised by the readings' code, and a
+ * scorer's code by "embedded weak objects cleared"), which box numbers until they are compiled
+ * again: at b >= 64 with the presampler that was 26-35 B a step over the 1,000 steps after the
+ * collection, and 0.1-0.3 B a step after them. Later collections deoptimise nothing.
+ */
+export const SETTLE_STEPS = 2000;
+
 /** The heap in use plus array buffers, in bytes. */
 function used(): number {
   const m = Deno.memoryUsage();
@@ -89,6 +100,7 @@ function used(): number {
  *   sampler: uniformSampler(),
  *   steps: 20,
  *   warmUp: 20,
+ *   settle: 20,
  * });
  * assert.equal(row.steps, 20);
  * assert.ok(row.bytes_per_step >= 0);
@@ -96,7 +108,13 @@ function used(): number {
  */
 export async function probeAllocation(
   config: PassConfig,
-  options: { sampler: Sampler; steps?: number; warmUp?: number; profile?: boolean },
+  options: {
+    sampler: Sampler;
+    steps?: number;
+    warmUp?: number;
+    settle?: number;
+    profile?: boolean;
+  },
 ): Promise<{ row: AllocationRow; sites: AllocationSites | null }> {
   const steps = options.steps ?? 1000, warmUp = options.warmUp ?? 20_000;
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -106,25 +124,34 @@ export async function probeAllocation(
   const session = options.profile ? await profilerSession() : null;
   // a reading of the heap at each window's edge, into a preallocated array
   const windows = 10, size = Math.max(1, Math.floor(steps / windows));
+  const settle = Math.ceil((options.settle ?? SETTLE_STEPS) / size) * size;
   const readings = new Float64Array(windows + 1);
   let t = 0, held = NaN;
   let sites: Promise<AllocationSites> | null = null;
+  // Every edge runs this same code from the first collection on, so that fit's loop, into which
+  // V8 inlines the sampler, has seen it before the counted windows (code it has not seen sends
+  // the loop back to a lower tier, which boxes numbers for a while: --trace-deopt shows it).
+  const edge = (k: number) => {
+    if (k === 0 || k === settle) {
+      gc?.();
+      gc?.();
+    }
+    const w = (k - settle) / size;
+    if (w >= 0 && w <= windows) readings[w] = used();
+    else used();
+    if (k === settle && session !== null) session.start();
+    if (w === windows) {
+      if (session !== null) sites = session.stop();
+      gc?.();
+      gc?.();
+      held = used() - readings[0]; // the first window's start, right after a collection
+    }
+  };
   const sampler: Sampler = {
     name: inner.name,
     sample(context) {
-      if (t === warmUp) {
-        gc?.();
-        gc?.();
-        if (session !== null) session.start();
-      }
       const k = t - warmUp;
-      if (k >= 0 && k % size === 0 && k / size <= windows) readings[k / size] = used();
-      if (k === windows * size) {
-        if (session !== null) sites = session.stop();
-        gc?.();
-        gc?.();
-        held = used() - readings[0]; // the first edge's reading, right after a collection
-      }
+      if (k >= 0 && k % size === 0) edge(k);
       t++;
       return inner.sample(context);
     },
@@ -136,8 +163,8 @@ export async function probeAllocation(
     random: new Random(4),
     batchSize: config.batch,
     learningRate: config.loss === "squaredError" ? 1e-3 : 0.01,
-    steps: warmUp + windows * size + 1,
-    evaluateEvery: warmUp + windows * size + 1,
+    steps: warmUp + settle + windows * size + 1,
+    evaluateEvery: warmUp + settle + windows * size + 1,
     trainSubset: Math.min(config.batch, data.x.cols),
     progress: "none",
     sampler,
@@ -176,7 +203,8 @@ export type HeapRow = Record<(typeof HEAP_COLUMNS)[number], string | number | bo
 
 /**
  * The heap row of `training_loop_heap.csv` for `steps` steady-state fit steps with `sampler`
- * (uniform by default) after `warmUp` (default 20,000): {@link probeAllocation}'s bytes per step
+ * (uniform by default) after `warmUp` (default 20,000) and `settle` ({@link SETTLE_STEPS}) steps,
+ * `warm_up_steps` their sum: {@link probeAllocation}'s bytes per step
  * and bytes retained (which need `--v8-flags=--expose-gc`; `gc_exposed` says whether it was).
  *
  * @example
@@ -184,24 +212,29 @@ export type HeapRow = Record<(typeof HEAP_COLUMNS)[number], string | number | bo
  * import { measureHeap } from "../bench/allocation_probe.ts";
  * import { courseConfig } from "@lib/mod.ts";
  * import assert from "node:assert/strict";
- * const row = await measureHeap(courseConfig(8, { batch: 4, hidden: 2 }), { steps: 50, warmUp: 10 });
+ * const row = await measureHeap(courseConfig(8, { batch: 4, hidden: 2 }), {
+ *   steps: 50,
+ *   warmUp: 10,
+ *   settle: 10,
+ * });
  * assert.equal(row.steps, 50);
  * ```
  */
 export async function measureHeap(
   config: PassConfig,
-  options: { steps?: number; warmUp?: number; sampler?: Sampler } = {},
+  options: { steps?: number; warmUp?: number; settle?: number; sampler?: Sampler } = {},
 ): Promise<HeapRow> {
-  const warmUp = options.warmUp ?? 20_000;
+  const warmUp = options.warmUp ?? 20_000, settle = options.settle ?? SETTLE_STEPS;
   const { row } = await probeAllocation(config, {
     sampler: options.sampler ?? uniformSampler(),
     steps: options.steps ?? 1000,
     warmUp,
+    settle,
   });
   return {
     config: row.config,
     sampler: row.sampler,
-    warm_up_steps: warmUp,
+    warm_up_steps: warmUp + settle,
     steps: row.steps,
     retained_bytes: row.retained_bytes,
     allocated_bytes_per_step: row.bytes_per_step,
@@ -290,6 +323,7 @@ if (import.meta.main) {
   };
   const steps = Number(at("--steps") ?? 1000), filter = at("--filter");
   const warmUp = Number(at("--warm-up") ?? 20_000);
+  const settle = Number(at("--settle") ?? SETTLE_STEPS);
   const only = at("--sampler"), exclude = at("--exclude"), heapRows = args.includes("--heap-row");
   const rows: AllocationRow[] = [];
   for (const config of trainingLoopConfigs({ quick })) {
@@ -302,13 +336,15 @@ if (import.meta.main) {
     for (const [name, make] of samplers) {
       if (only !== undefined && only !== name) continue;
       if (heapRows) {
-        console.log(JSON.stringify(await measureHeap(config, { sampler: make(), steps, warmUp })));
+        const row = await measureHeap(config, { sampler: make(), steps, warmUp, settle });
+        console.log(JSON.stringify(row));
         continue;
       }
       const { row, sites } = await probeAllocation(config, {
         sampler: make(),
         steps,
         warmUp,
+        settle,
         profile,
       });
       rows.push(row);

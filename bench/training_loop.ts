@@ -6,10 +6,13 @@
  * training step allocates in steady state.
  *
  * Run as `deno run --allow-read --allow-write --allow-env --allow-run --v8-flags=--expose-gc
- * bench/training_loop.ts [--quick]`: it writes `results/bench/training_loop.csv` with the columns
- * {@link TRAINING_LOOP_COLUMNS} and `results/bench/training_loop_heap.csv` with the columns of
+ * bench/training_loop.ts [--quick] [--heap-only]`: it writes `results/bench/training_loop.csv`
+ * with the columns {@link TRAINING_LOOP_COLUMNS} and `results/bench/training_loop_heap.csv` with
+ * the columns of
  * `HEAP_COLUMNS` (bench/allocation_probe.ts, a process per row: the networks with n <= 64, after
- * a warm-up of 20,000 steps), and prints both. Wall-clock times: compare ratios within one run.
+ * a warm-up of 20,000 steps and 2,000 settling ones), and prints both; with `--heap-only`, only
+ * the heap table (it counts bytes, so it needs no idle machine). Wall-clock times: compare ratios
+ * within one run.
  *
  * How it times: a fit with `evaluateEvery = k` (k steps lasting about `blockMs`), progress "none",
  * whose `onEvaluate` times a block of k bare steps; the fit's block time is the difference of the
@@ -257,7 +260,7 @@ export async function measureTrainingLoop(
 }
 
 if (import.meta.main) {
-  const quick = Deno.args.includes("--quick");
+  const quick = Deno.args.includes("--quick"), heapOnly = Deno.args.includes("--heap-only");
   const configs = trainingLoopConfigs({ quick });
   // the heap after V8's top tier has compiled the step (some 20,000 steps), each configuration
   // and sampler in a process of its own: the small networks, whose steps are short enough
@@ -267,16 +270,16 @@ if (import.meta.main) {
       heap.push(await measureHeapInProcess(config.name, { sampler }));
     }
   }
-  // warm the compiler on fit's code first, or the first configuration pays for it
-  await measureTrainingLoop(configs[0], { rounds: 10 });
   const rows: TrainingLoopRow[] = [];
-  for (const config of configs) {
+  // warm the compiler on fit's code first, or the first configuration pays for it
+  if (!heapOnly) await measureTrainingLoop(configs[0], { rounds: 10 });
+  for (const config of heapOnly ? [] : configs) {
     const row = await measureTrainingLoop(config, { rounds: quick ? 15 : 31 });
     rows.push(row);
     console.error(`${config.name}: fit/bare ${Number(row.fit_over_bare).toFixed(3)}`);
   }
   const dir = resultsDir("bench");
-  await writeCsv(`${dir}/training_loop.csv`, rows);
+  if (!heapOnly) await writeCsv(`${dir}/training_loop.csv`, rows);
   await writeCsv(`${dir}/training_loop_heap.csv`, heap);
   const fmt = (r: Record<string, unknown>) =>
     Object.fromEntries(
@@ -284,6 +287,6 @@ if (import.meta.main) {
         [k, v],
       ) => [k, typeof v === "number" ? Number(v.toPrecision(4)) : String(v)]),
     );
-  console.log(textTable(rows.map(fmt)));
+  if (!heapOnly) console.log(textTable(rows.map(fmt)));
   console.log(textTable(heap.map(fmt)));
 }

@@ -75,7 +75,7 @@ export async function assembleWat(
   name = "module.wat",
 ): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await wabtInit();
-  const features = { simd: true, relaxed_simd: true, threads: true };
+  const features = { simd: true, relaxed_simd: true, threads: true, multi_memory: true };
   const module = wabt.parseWat(name, text, features);
   try {
     // wabt's typings omit validate's features argument; without it, shared memories are refused
