@@ -18,7 +18,11 @@
  * whose `onEvaluate` times a block of k bare steps; the fit's block time is the difference of the
  * history's `seconds` (training only, evaluation excluded). So fit and bare blocks alternate, and
  * `fit_over_bare` is the median over blocks of each fit block's time over the bare block right
- * after it: paired, so that drift in the machine's load falls on both. The presampled fit (the presampler of
+ * after it: paired, so that drift in the machine's load falls on both. Each of the uniform fit's
+ * bare blocks is followed by k SGD updates of the bare workload's θ (η = 0: the same reads and
+ * writes), whose time over the bare block's is `update_share` u: the part of `fit_over_bare` that
+ * is the update θ ← θ − η∇ itself, which `fit` makes and the bare step does not, so that
+ * `fit_over_bare` − u is what the loop adds beyond it. The presampled fit (the presampler of
  * lib/sampling/presampler.ts, `alwaysOn`) is timed the same way against bare blocks, and its
  * price is chained through the bare step: presampled/bare over (fit/bare × price), where the
  * price is fit's own count per step over a uniform step's 3b: (B + 3b)/(3b), or (B + 2b)/(3b)
@@ -29,6 +33,7 @@
  * @module
  */
 import { Mlp, type PassConfig, passWorkload, Random } from "@lib/mod.ts";
+import { sgdUpdate } from "@lib/sgd.ts";
 import { fit } from "@lib/train.ts";
 import { type HeapRow, measureHeapInProcess } from "./allocation_probe.ts";
 import { loopDataset, trainingLoopConfigs } from "./loop_configs.ts";
@@ -45,6 +50,7 @@ export const TRAINING_LOOP_COLUMNS = [
   "bare_step_ms",
   "fit_step_ms",
   "fit_over_bare",
+  "update_share",
   "presampled_step_ms",
   "presampled_over_price",
   "presampled_over_flop_price",
@@ -73,6 +79,12 @@ interface Interleaved {
    * back to back (NaN unless `forwards` was asked).
    */
   forwardShare: number;
+  /**
+   * u: k SGD updates' time (`sgdUpdate` of the bare workload's θ by its gradients at η = 0: the
+   * same reads and writes as a real update, which the bare step does not make) over the bare
+   * block's, the median over blocks timed back to back (NaN unless `updates` was asked).
+   */
+  updateShare: number;
   /** The mean over steps of the columns scored over b (B, or 0 for a uniform step). */
   scoredPerColumn: number;
   /** The share of steps whose batch carried the scoring pass. */
@@ -114,12 +126,14 @@ export function flopPrice(
  */
 async function interleaved(
   config: PassConfig,
-  { sampler, rounds, blockMs, forwards = false }: {
+  { sampler, rounds, blockMs, forwards = false, updates = false }: {
     sampler: Sampler;
     rounds: number;
     blockMs: number;
     /** Also time a block of k bare forward passes after each block of bare steps. */
     forwards?: boolean;
+    /** Also time a block of k SGD updates (η = 0) after each block of bare steps. */
+    updates?: boolean;
   },
 ): Promise<Interleaved> {
   const bare = passWorkload(config, { random: new Random(1) });
@@ -134,6 +148,8 @@ async function interleaved(
   const data = loopDataset(config, { random: new Random(2) });
   const model = Mlp.create(config.sizes, { random: new Random(3), activation: config.activation });
   const fitMs: number[] = [], bareMs: number[] = [], shares: number[] = [];
+  const updateShares: number[] = [];
+  const update = { gradients: bare.pass.grads, learningRate: 0 };
   let previous = 0, priced = 0, flopPriced = 0, steps = 0, scoredColumns = 0, reusedSteps = 0;
   let last = { scored: -1, reused: false, price: 0 };
   const b = config.batch;
@@ -178,9 +194,15 @@ async function interleaved(
       for (let c = 0; c < k; c++) bare.step();
       const t1 = performance.now();
       if (timed) bareMs.push((t1 - t0) / k);
+      if (updates) {
+        const t2 = performance.now();
+        for (let c = 0; c < k; c++) sgdUpdate(bare.net.thetas, update);
+        if (timed) updateShares.push((performance.now() - t2) / (t1 - t0));
+      }
       if (!forwards) return;
+      const t3 = performance.now();
       for (let c = 0; c < k; c++) bare.forward();
-      if (timed) shares.push((performance.now() - t1) / (t1 - t0));
+      if (timed) shares.push((performance.now() - t3) / (t1 - t0));
     },
   });
   const ratios = fitMs.map((f, i) => f / bareMs[i]);
@@ -191,6 +213,7 @@ async function interleaved(
     price: priced / steps,
     flopPrice: flopPriced / steps,
     forwardShare: forwards ? median(shares) : NaN,
+    updateShare: updates ? median(updateShares) : NaN,
     scoredPerColumn: scoredColumns / (steps * b),
     reusedShare: reusedSteps / steps,
   };
@@ -237,7 +260,12 @@ export async function measureTrainingLoop(
   options: { rounds?: number; blockMs?: number } = {},
 ): Promise<TrainingLoopRow> {
   const rounds = options.rounds ?? 31, blockMs = options.blockMs ?? 15;
-  const uniform = await interleaved(config, { sampler: uniformSampler(), rounds, blockMs });
+  const uniform = await interleaved(config, {
+    sampler: uniformSampler(),
+    rounds,
+    blockMs,
+    updates: true,
+  });
   const presampled = await interleaved(config, {
     sampler: presampler({ alwaysOn: true }),
     rounds,
@@ -250,6 +278,7 @@ export async function measureTrainingLoop(
     bare_step_ms: uniform.bareMs,
     fit_step_ms: uniform.fitMs,
     fit_over_bare: fitOverBare,
+    update_share: uniform.updateShare,
     presampled_step_ms: presampled.fitMs,
     presampled_over_price: presampledOverBare / (fitOverBare * presampled.price),
     presampled_over_flop_price: presampledOverBare / (fitOverBare * presampled.flopPrice),

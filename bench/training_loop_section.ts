@@ -72,12 +72,13 @@ function judge(v: unknown): string {
  * import { trainingLoopMarkdown } from "../bench/training_loop_section.ts";
  * import assert from "node:assert/strict";
  * const md = trainingLoopMarkdown({
- *   rows: [{ config: "784-64-64-10 B=32", bare_step_ms: 0.5, fit_step_ms: 1, fit_over_bare: 2, presampled_step_ms: 2, presampled_over_price: 1.05 }],
+ *   rows: [{ config: "784-64-64-10 B=32", bare_step_ms: 0.5, fit_step_ms: 1, fit_over_bare: 2, update_share: 0.95, presampled_step_ms: 2, presampled_over_price: 1.05 }],
  *   heap: null,
  *   written: "2026-11-30 03:00 UTC",
  * });
- * assert.match(md, /\| 784-64-64-10 B=32 \| 0\.5 \| 1 \| 2 \| 2 \| 1\.05 \| MISSED \| met \|/);
+ * assert.match(md, /\| 784-64-64-10 B=32 \| 0\.5 \| 1 \| 2 \| 0\.95 \| 2 \| 1\.05 \| MISSED \| met \|/);
  * assert.match(md, /`fit`: \*\*missed for 1 of 1\*\*: 784-64-64-10 B=32 \(2×\)/);
+ * assert.match(md, /`fit` beyond the update \(`fit_over_bare` − `update_share`\): met for all 1/);
  * ```
  */
 export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
@@ -102,6 +103,12 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
       "cost, which the FLOP model counts as one FLOP, is then in the price, and what remains " +
       "is the loop's own work.",
     "",
+    "`update_share` is the SGD update's time (θ ← θ − η∇, which `fit` makes and the bare step " +
+      "does not: `sgdUpdate` of the bare workload's θ, timed after each bare block) over the bare " +
+      "step's. Where the parameters outgrow the caches and the batch is small (n=1024 B=32: 4.2 " +
+      "million parameters, read twice and written once per update) it is a fixed part of " +
+      "`fit_over_bare`; `fit_over_bare` − `update_share` is what the loop adds beyond it.",
+    "",
   );
   if (rows.length === 0) {
     out.push("The file has no rows.", "");
@@ -117,21 +124,28 @@ export function trainingLoopMarkdown(tables: TrainingLoopTables): string {
     }))),
     "",
   );
+  const judged = rows.map((r) =>
+    typeof r.fit_over_bare === "number" && typeof r.update_share === "number"
+      ? { ...r, fit_beyond_update: r.fit_over_bare - r.update_share }
+      : r
+  );
   for (
     const [what, column] of [
       ["`fit`", "fit_over_bare"],
+      ["`fit` beyond the update (`fit_over_bare` − `update_share`)", "fit_beyond_update"],
       ["presampled", "presampled_over_price"],
       ["presampled against the FLOP price", "presampled_over_flop_price"],
       ["presampled against the price in measured time", "presampled_over_time_price"],
     ]
   ) {
-    const judged = rows.filter((r) => typeof r[column] === "number");
-    const misses = judged.filter((r) => (r[column] as number) > TRAINING_LOOP_TARGET);
+    const measured = judged.filter((r) => typeof r[column] === "number");
+    if (measured.length === 0) continue;
+    const misses = measured.filter((r) => (r[column] as number) > TRAINING_LOOP_TARGET);
     out.push(
       `- ${what}: ` +
         (misses.length === 0
-          ? `met for all ${judged.length} configurations.`
-          : `**missed for ${misses.length} of ${judged.length}**: ${
+          ? `met for all ${measured.length} configurations.`
+          : `**missed for ${misses.length} of ${measured.length}**: ${
             misses.map((r) => `${r.config} (${significant(r[column] as number, 3)}×)`).join(", ")
           }.`),
     );

@@ -9,6 +9,7 @@ const ROWS = [
     bare_step_ms: 9,
     fit_step_ms: 9.5,
     fit_over_bare: 1.056,
+    update_share: 0.02,
     presampled_step_ms: 30,
     presampled_over_price: 1.63,
   },
@@ -17,13 +18,14 @@ const ROWS = [
     bare_step_ms: 0.51,
     fit_step_ms: 1.06,
     fit_over_bare: 2.08,
+    update_share: 1.01,
     presampled_step_ms: "",
     presampled_over_price: "",
   },
 ];
 const HEAP = [{ config: "n=64 B=32 L=4", steps: 1000, retained_bytes: 0, gc_exposed: true }];
 
-Deno.test("the training loop section judges both ratios against 1.10 and skips empty cells", async () => {
+Deno.test("the training loop section judges the ratios against 1.10, fit also beyond the update, and skips empty cells", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await writeCsv(join(dir, "training_loop.csv"), ROWS);
@@ -31,13 +33,18 @@ Deno.test("the training loop section judges both ratios against 1.10 and skips e
     const md = trainingLoopMarkdown((await readTrainingLoop(dir))!);
     assert.match(
       md,
-      /\| 784-256-256-10 B=128 \| 9 \| 9\.5 \| 1\.056 \| 30 \| 1\.63 \| met \| MISSED \|/,
+      /\| 784-256-256-10 B=128 \| 9 \| 9\.5 \| 1\.056 \| 0\.02 \| 30 \| 1\.63 \| met \| MISSED \|/,
     );
     assert.match(
       md,
-      /\| 784-64-64-10 B=32 \| 0\.51 \| 1\.06 \| 2\.08 \| {2}\| {2}\| MISSED \| {2}\|/,
+      /\| 784-64-64-10 B=32 \| 0\.51 \| 1\.06 \| 2\.08 \| 1\.01 \| {2}\| {2}\| MISSED \| {2}\|/,
     );
     assert.match(md, /- `fit`: \*\*missed for 1 of 2\*\*: 784-64-64-10 B=32 \(2\.08×\)\./);
+    // 2.08 − 1.01 = 1.07: within 1.10 once the update, which the bare step does not make, is off
+    assert.match(
+      md,
+      /- `fit` beyond the update \(`fit_over_bare` − `update_share`\): met for all 2/,
+    );
     assert.match(md, /- presampled: \*\*missed for 1 of 1\*\*: 784-256-256-10 B=128 \(1\.63×\)\./);
     assert.match(md, /\| n=64 B=32 L=4 \| 1000 \| 0 \| true \|/);
   } finally {
