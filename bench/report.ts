@@ -31,6 +31,7 @@
  */
 import { readThreads, runThreads, threadsMarkdown } from "./threads_section.ts";
 import { limitsMarkdown, readLimits, runLimits } from "./limits_section.ts";
+import { mapCosts, mapsMarkdown } from "./maps_section.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
@@ -212,7 +213,8 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
 
 /**
  * Unit costs from the `elementwise` group: ns per product FLOP (the 256×257×256 product), and ns
- * per entry of tanh, tanh′ ∘ g, relu and relu′ ∘ g. Null when the group is missing.
+ * per entry of tanh, tanh′ ∘ g, relu and relu′ ∘ g, in place in the products' memory as the
+ * passes map (on plain arrays for a run that did not time that). Null when the group is missing.
  *
  * @example
  * ```ts
@@ -233,8 +235,11 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
 export function elementwiseCosts(
   stats: readonly BenchStat[],
 ): (MeasuredCosts & { tanhFlops: number }) | null {
-  const find = (prefix: string) => stats.find((s) => s.name.startsWith(prefix));
-  const mm = find("matmul NN m=256 k=257 n=256"), t = find("tanh forward entries=");
+  const exact = (prefix: string) => stats.find((s) => s.name.startsWith(prefix));
+  // in place in the products' memory, as the passes map, when the run timed that
+  const find = (map: string) =>
+    exact(map.replace(" entries=", " kernel-memory entries=")) ?? exact(map);
+  const mm = exact("matmul NN m=256 k=257 n=256"), t = find("tanh forward entries=");
   const tb = find("tanh backward entries="), r = find("relu forward entries=");
   const rb = find("relu backward entries=");
   if (!mm || !t || !tb || !r || !rb) return null;
@@ -277,6 +282,8 @@ export function reportMarkdown(input: {
   rows: CostRow[];
   details: DetailRow[];
   costs: ReturnType<typeof elementwiseCosts>;
+  /** Every map's cost in product FLOPs (bench/maps_section.ts), absent or null without it. */
+  maps?: ReturnType<typeof mapCosts>;
   machine: string;
   runtime: string;
   command: string;
@@ -351,11 +358,13 @@ export function reportMarkdown(input: {
     out.push(
       `From the \`elementwise\` bench group: a 256×257×256 product runs at ${
         (1 / costs.nsPerFlop).toFixed(1)
-      } GFLOP/s; per entry, tanh costs ${costs.tanh.toFixed(2)} ns (as much as ${
-        costs.tanhFlops.toFixed(0)
-      } product FLOPs), tanh′ ∘ g ${costs.tanhBackward.toFixed(2)} ns, relu ${
-        costs.relu.toFixed(2)
-      } ns and relu′ ∘ g ${costs.reluBackward.toFixed(2)} ns. The FLOP model counts each entry ` +
+      } GFLOP/s; per entry, in place as the passes map, tanh costs ${
+        costs.tanh.toFixed(2)
+      } ns (as much as ${costs.tanhFlops.toFixed(0)} product FLOPs), tanh′ ∘ g ${
+        costs.tanhBackward.toFixed(2)
+      } ns, relu ${costs.relu.toFixed(2)} ns and relu′ ∘ g ${
+        costs.reluBackward.toFixed(2)
+      } ns. The FLOP model counts each entry ` +
         "as one operation. A forward pass makes 2(n + 1) product FLOPs per tanh; where one tanh " +
         "weighs more than a few of those, the forward pass is heavier than the count says, the " +
         "backward's cheaper σ′ does not make up for it, and the measured ratio falls below the " +
@@ -378,6 +387,7 @@ export function reportMarkdown(input: {
       };
     });
     out.push(markdownTable(weighted), "");
+    if (input.maps) out.push(mapsMarkdown(input.maps));
   }
   out.push("## Training step (forward + loss + backward)", "");
   const steps = details.filter((d) => d.step_ms !== null);
@@ -500,6 +510,7 @@ async function main(args: string[]): Promise<void> {
       rows,
       details,
       costs: elementwiseCosts(parsed.benches),
+      maps: mapCosts(parsed.benches),
       machine: describeMachine(machineInfo()),
       runtime: `${parsed.runtime} (cpu "${parsed.cpu}")`,
       command,
