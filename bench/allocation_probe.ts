@@ -72,11 +72,16 @@ function windowRates(readings: Float64Array, steps: number): { rates: number[]; 
 
 /**
  * Steps run between the first collection and the counted windows (a second collection starts
- * them). The first collection, and the probe's first readings, send parts of the step back to
- * V8's lower tiers (`--trace-deopt` shows `fit`'s loop deoptimised by the readings' code, and a
- * scorer's code by "embedded weak objects cleared"), which box numbers until they are compiled
- * again: at b >= 64 with the presampler that was 26-35 B a step over the 1,000 steps after the
- * collection, and 0.1-0.3 B a step after them. Later collections deoptimise nothing.
+ * them). The probe's first readings and its forced collection send parts of the step back to V8's
+ * lower tiers (`--trace-deopt` shows `fit`'s loop deoptimised by the readings' code, first run
+ * inside it, and a scorer's code by "embedded weak objects cleared"), and a few of the step's
+ * functions reach the top tier only some 20,000 steps in; code in a lower tier boxes numbers.
+ * Counted right after the first collection, with the readings' code inlined into the loop,
+ * presampled steps at b >= 64 took 26-35 B a step; with the readings in {@link probeAllocation}'s
+ * own function and these settling steps, they count the probe's floor (1.3 B a step in
+ * bench/training_loop.ts's processes, as uniform steps do), or 6.4 B where products split across
+ * two threads (the timed splits' clock readings, lib/kernels/threads.ts). Collections 3,000 and
+ * 6,000 steps later deoptimised nothing.
  */
 export const SETTLE_STEPS = 2000;
 
