@@ -11,7 +11,8 @@
  * the columns of
  * `HEAP_COLUMNS` (bench/allocation_probe.ts, a process per row: the networks with n <= 64, after
  * a warm-up of 20,000 steps and 2,000 settling ones), and prints both; with `--heap-only`, only
- * the heap table (it counts bytes, so it needs no idle machine). Wall-clock times: compare ratios
+ * the heap table (bytes, not times; but a busy second core makes the two-thread helper exit and
+ * be rebuilt, which allocates, so count on an idle machine too). Wall-clock times: compare ratios
  * within one run.
  *
  * How it times: a fit with `evaluateEvery = k` (k steps lasting about `blockMs`), progress "none",
