@@ -108,6 +108,10 @@ export async function measureThreads(
       for (let i = 0; i < calls; i++) w.step();
       return (performance.now() - t0) / calls;
     };
+    // a block of each, untimed: the first configuration of a run was still being compiled (its
+    // two-thread blocks measured 0.93× once, then 0.99-1.03× in three runs of it alone)
+    block(1);
+    block(2);
     const one: number[] = [], two: number[] = [];
     let splits = 0;
     for (let r = 0; r < rounds; r++) {
