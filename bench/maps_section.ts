@@ -38,6 +38,56 @@ export interface MapCost {
   flop_equivalents: number | null;
 }
 
+/** The bench's name of the product that prices one FLOP, and its FLOPs. */
+const PRODUCT = { name: "matmul NN m=256 k=257 n=256", flops: 2 * 256 * 257 * 256 };
+
+/**
+ * ns per FLOP of the `elementwise` group's 256×257×256 product, or null when it was not timed.
+ *
+ * @example 20 GFLOP/s: 0.05 ns per FLOP
+ * ```ts
+ * import { productNsPerFlop } from "../bench/maps_section.ts";
+ * import assert from "node:assert/strict";
+ * const ns = 2 * 256 * 257 * 256 / 20;
+ * const stat = { name: "matmul NN m=256 k=257 n=256", group: "elementwise", n: 9, avg: ns, min: ns, p75: ns };
+ * assert.ok(Math.abs(productNsPerFlop([stat])! - 0.05) < 1e-15);
+ * assert.equal(productNsPerFlop([]), null);
+ * ```
+ */
+export function productNsPerFlop(stats: readonly BenchStat[]): number | null {
+  const product = stats.find((s) => s.name.startsWith(PRODUCT.name));
+  return product === undefined ? null : product.avg / PRODUCT.flops;
+}
+
+/**
+ * One map's ns per entry on plain arrays (`<map> <direction> entries=N`) and in place in the
+ * products' memory (`<map> <direction> kernel-memory entries=N`), null where not timed.
+ *
+ * @example
+ * ```ts
+ * import { mapTimes } from "../bench/maps_section.ts";
+ * import assert from "node:assert/strict";
+ * const stat = (name: string, ns: number) => ({ name, group: "elementwise", n: 9, avg: ns, min: ns, p75: ns });
+ * const stats = [stat("relu forward entries=100", 200), stat("relu forward kernel-memory entries=100", 40)];
+ * assert.deepEqual(mapTimes(stats, "relu", "forward"), { staged: 2, inPlace: 0.4 });
+ * assert.deepEqual(mapTimes(stats, "tanh", "forward"), { staged: null, inPlace: null });
+ * ```
+ */
+export function mapTimes(
+  stats: readonly BenchStat[],
+  map: string,
+  direction: "forward" | "backward",
+): { staged: number | null; inPlace: number | null } {
+  const perEntry = (prefix: string) => {
+    const s = stats.find((s) => s.name.startsWith(prefix));
+    return s === undefined ? null : s.avg / Number(s.name.split("entries=")[1]);
+  };
+  return {
+    staged: perEntry(`${map} ${direction} entries=`),
+    inPlace: perEntry(`${map} ${direction} kernel-memory entries=`),
+  };
+}
+
 /**
  * Each map's cost from the bench's stats, with the product's GFLOP/s; null without the product.
  *
@@ -61,15 +111,10 @@ export interface MapCost {
 export function mapCosts(
   stats: readonly BenchStat[],
 ): { gflops: number; rows: MapCost[] } | null {
-  const find = (prefix: string) => stats.find((s) => s.name.startsWith(prefix));
-  const product = find("matmul NN m=256 k=257 n=256");
-  if (product === undefined) return null;
-  const nsPerFlop = product.avg / (2 * 256 * 257 * 256);
-  const perEntry = (s: BenchStat | undefined) =>
-    s === undefined ? null : s.avg / Number(s.name.split("entries=")[1]);
+  const nsPerFlop = productNsPerFlop(stats);
+  if (nsPerFlop === null) return null;
   const rows = MAPS.map(([name, direction]): MapCost => {
-    const staged = perEntry(find(`${name} ${direction} entries=`));
-    const inPlace = perEntry(find(`${name} ${direction} kernel-memory entries=`));
+    const { staged, inPlace } = mapTimes(stats, name, direction);
     const ns = inPlace ?? staged;
     return {
       map: direction === "forward" ? name : `${name}′ ∘ g`,

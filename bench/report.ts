@@ -31,7 +31,7 @@
  */
 import { readThreads, runThreads, threadsMarkdown } from "./threads_section.ts";
 import { limitsMarkdown, readLimits, runLimits } from "./limits_section.ts";
-import { mapCosts, mapsMarkdown } from "./maps_section.ts";
+import { mapCosts, mapsMarkdown, mapTimes, productNsPerFlop } from "./maps_section.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
@@ -235,23 +235,22 @@ export function benchRows(stats: readonly BenchStat[]): { rows: CostRow[]; detai
 export function elementwiseCosts(
   stats: readonly BenchStat[],
 ): (MeasuredCosts & { tanhFlops: number }) | null {
-  const exact = (prefix: string) => stats.find((s) => s.name.startsWith(prefix));
+  const nsPerFlop = productNsPerFlop(stats);
   // in place in the products' memory, as the passes map, when the run timed that
-  const find = (map: string) =>
-    exact(map.replace(" entries=", " kernel-memory entries=")) ?? exact(map);
-  const mm = exact("matmul NN m=256 k=257 n=256"), t = find("tanh forward entries=");
-  const tb = find("tanh backward entries="), r = find("relu forward entries=");
-  const rb = find("relu backward entries=");
-  if (!mm || !t || !tb || !r || !rb) return null;
-  const entries = (s: BenchStat) => Number(s.name.split("entries=")[1]);
-  const nsPerFlop = mm.avg / (2 * 256 * 257 * 256);
-  const tanh = t.avg / entries(t);
+  const ns = (map: string, direction: "forward" | "backward") => {
+    const { staged, inPlace } = mapTimes(stats, map, direction);
+    return inPlace ?? staged;
+  };
+  const tanh = ns("tanh", "forward"), tanhBackward = ns("tanh", "backward");
+  const relu = ns("relu", "forward"), reluBackward = ns("relu", "backward");
+  if (nsPerFlop === null || tanh === null || tanhBackward === null) return null;
+  if (relu === null || reluBackward === null) return null;
   return {
     nsPerFlop,
     tanh,
-    tanhBackward: tb.avg / entries(tb),
-    relu: r.avg / entries(r),
-    reluBackward: rb.avg / entries(rb),
+    tanhBackward,
+    relu,
+    reluBackward,
     tanhFlops: tanh / nsPerFlop,
   };
 }
