@@ -26,6 +26,7 @@ import { allocateKernelArray, loadWasm } from "@lib/kernels/wasm_arena.ts";
 import { median } from "@lib/stats.ts";
 import { textTable } from "@lib/table.ts";
 import { assembleWat } from "../tools/build_wasm.ts";
+import { rotatingRounds } from "./rotating_rounds.ts";
 
 /** dst[p·ldd + j] = table[images[offsets[j] + p]] (bytes), one column at a time, 4 columns a pass. */
 const GATHER_WAT = `(module
@@ -123,15 +124,13 @@ for (let p = 0; p < d; p++) {
     }
   }
 }
-const repeats = 50, ns: number[][] = ways.map(() => []);
-for (let round = 0; round < rounds; round++) {
-  draw();
-  for (let i = 0; i < ways.length; i++) {
-    const w = (round + i) % ways.length, run = ways[w][1], start = performance.now();
-    for (let r = 0; r < repeats; r++) run();
-    ns[w].push((performance.now() - start) * 1e6 / (repeats * d * B));
-  }
-}
+// ms per gather of each way; each round draws new columns in a block of its own, whose time is dropped
+const timed = rotatingRounds(
+  [{ run: draw }, ...ways.map(([, run]) => ({ run, repeats: 50 }))],
+  rounds,
+)
+  .slice(1);
+const ns = timed.map((ms) => Array.from(ms, (t) => t * 1e6 / (d * B)));
 console.log(textTable(ways.map(([name], w) => ({
   way: name,
   ns_per_entry: Number(median(ns[w]).toFixed(3)),

@@ -28,6 +28,7 @@ import { median, quantile } from "@lib/stats.ts";
 import { significant } from "@lib/format.ts";
 import { markdownTable } from "@lib/table.ts";
 import { simdPeak } from "./simd_peak.ts";
+import { rotatingRounds } from "./rotating_rounds.ts";
 
 /** The columns of `limits.csv`. */
 export const LIMITS_COLUMNS = [
@@ -127,15 +128,8 @@ export async function measureLimits(options: { rounds?: number } = {}): Promise<
   const { blocks: all, release } = await blocks();
   try {
     for (const block of all) for (let i = 0; i < 3; i++) block.run(); // compile, warm the caches
-    const rates = all.map(() => new Float64Array(rounds));
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < all.length; i++) {
-        const k = (i + r) % all.length, block = all[k];
-        const start = performance.now();
-        block.run();
-        rates[k][r] = block.flops / (performance.now() - start) / 1e6;
-      }
-    }
+    const ms = rotatingRounds(all, rounds);
+    const rates = all.map((block, k) => ms[k].map((t) => block.flops / t / 1e6));
     const tile = rates[all.findIndex((b) => b.name === "tile")];
     const tileBest = Math.max(...tile);
     const quiet = [...tile.keys()].filter((r) => tile[r] >= 0.9 * tileBest);

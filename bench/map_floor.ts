@@ -23,6 +23,7 @@ import { Random } from "@lib/random.ts";
 import { median } from "@lib/stats.ts";
 import { textTable } from "@lib/table.ts";
 import { assembleWat } from "../tools/build_wasm.ts";
+import { rotatingRounds } from "./rotating_rounds.ts";
 
 const ENTRIES = 65536;
 
@@ -80,15 +81,11 @@ const blocks: [string, number, () => void][] = [
   ["division + polynomial", ENTRIES, () => maps.polynomial(z.byteOffset, out.byteOffset, ENTRIES)],
 ];
 for (const [, , run] of blocks) for (let i = 0; i < 20; i++) run(); // compile and warm
-const ns: number[][] = blocks.map(() => []);
-for (let round = 0; round < rounds; round++) {
-  for (let i = 0; i < blocks.length; i++) {
-    const b = (round + i) % blocks.length, [, units, run] = blocks[b];
-    const repeats = b === 0 ? 4 : 40, start = performance.now();
-    for (let r = 0; r < repeats; r++) run();
-    ns[b].push((performance.now() - start) * 1e6 / (repeats * units));
-  }
-}
+const ms = rotatingRounds(
+  blocks.map(([, , run], b) => ({ run, repeats: b === 0 ? 4 : 40 })),
+  rounds,
+);
+const ns = ms.map((m, b) => Array.from(m, (t) => t * 1e6 / blocks[b][1]));
 const perFlop = ns[0];
 console.log(textTable(blocks.map(([name], b) => ({
   block: name,
